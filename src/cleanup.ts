@@ -1,0 +1,100 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { type CategoryId, categoryById } from './categories.js';
+import { type SweepOptions, sweepCategory } from './delete.js';
+import { acquireLock } from './lock.js';
+import { cutoffMs } from './plan.js';
+import { type CategoryResult, type CleanupResult, type FailureRecord, MAX_ERRORS, sumTallies } from './result.js';
+import { formatDays, formatMB } from './format.js';
+import { writeState } from './state.js';
+
+export interface CleanupOptions {
+  /** Absolute folder holding `offline_incidents/` and `mock_sparse_ai_cloud/`. */
+  readonly baseDir: string;
+  /** Retention in days (> 0). */
+  readonly days: number;
+  readonly dryRun: boolean;
+  /** Which categories to clean, in report order. */
+  readonly categories: readonly CategoryId[];
+  readonly logger: Logger;
+  /** The clock, read once at the start. Default Date.now. */
+  readonly now?: () => number;
+  readonly concurrency?: SweepOptions['concurrency'];
+  readonly sliceMs?: SweepOptions['sliceMs'];
+  readonly logBackpressure?: SweepOptions['logBackpressure'];
+  readonly onProgress?: (categoryId: CategoryId, soFar: CategoryResult) => void;
+  readonly beforeRecheck?: SweepOptions['beforeRecheck'];
+}
+
+/**
+ * One cleanup run: lock (real runs only), record the start, sweep each category, release.
+ * Throws a CleanupError when the lock is held (exit 75) or cannot be created (exit 1); every
+ * other problem is counted in the result and the run goes on.
+ */
+export async function runCleanup(options: CleanupOptions): Promise<CleanupResult> {
+  const { baseDir, days, dryRun, logger } = options;
+  const startMs = (options.now ?? Date.now)();
+  const cutoff = cutoffMs(startMs, days);
+  const lock = dryRun ? undefined : acquireLock(baseDir);
+  try {
+    logger.info(
+      { baseDir, retentionDays: days, cutoff: new Date(cutoff).toISOString(), dryRun, categories: options.categories },
+      `Running automatic cleanup (retention: ${formatDays(days)})`,
+    );
+    if (!dryRun) {
+      try {
+        writeState(baseDir, startMs);
+      } catch (err) {
+        logger.warn({ err }, 'cleanup: could not record the start of this run in the state file');
+      }
+    }
+    const errors: FailureRecord[] = [];
+    const onFailure = (record: FailureRecord): void => {
+      if (errors.length < MAX_ERRORS) errors.push(record);
+    };
+    const categories: Partial<Record<CategoryId, CategoryResult>> = {};
+    for (const id of options.categories) {
+      const category = categoryById(id);
+      const onProgress = options.onProgress;
+      const result = await sweepCategory(category, path.join(baseDir, category.folder), {
+        cutoff,
+        startMs,
+        dryRun,
+        logger,
+        onFailure,
+        concurrency: options.concurrency,
+        sliceMs: options.sliceMs,
+        logBackpressure: options.logBackpressure,
+        onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
+        beforeRecheck: options.beforeRecheck,
+      });
+      if (result.future > 0) {
+        logger.warn(
+          { dir: result.dir, count: result.future },
+          `cleanup: ${result.future} file(s) dated in the future were kept; check the system clock`,
+        );
+      }
+      categories[id] = result;
+    }
+    const totals = sumTallies(Object.values(categories));
+    logger.info(
+      { ...totals, dryRun },
+      dryRun
+        ? `Cleanup complete (dry run): ${totals.toDelete} files would be deleted, ${formatMB(totals.bytesToDelete)} MB would be freed`
+        : `Cleanup complete: ${totals.deleted} files deleted, ${formatMB(totals.bytesFreed)} MB freed` +
+            (totals.failed > 0 ? `, ${totals.failed} errors` : ''),
+    );
+    return {
+      dryRun,
+      retentionDays: days,
+      startedAt: new Date(startMs),
+      cutoff: new Date(cutoff),
+      baseDir,
+      categories,
+      totals,
+      errors,
+    };
+  } finally {
+    lock?.release();
+  }
+}

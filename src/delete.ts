@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { type Category, nameClassifier } from './categories.js';
+import { errnoCode, errorMessage } from './errors.js';
+import { decide, stillDeletable } from './plan.js';
+import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
+import { type ScannedFile, lookOf, scanFolder } from './scan.js';
+
+export interface SweepOptions {
+  /** Files with an mtime strictly before this (ms since the epoch) are deleted. */
+  readonly cutoff: number;
+  /** When the run started (ms); later mtimes are "future". */
+  readonly startMs: number;
+  readonly dryRun: boolean;
+  readonly logger: Logger;
+  /** Called for every failure, in order. */
+  readonly onFailure: (failure: FailureRecord) => void;
+  /**
+   * Unlinks in flight at once. With real data each unlink waits on the disk; only unlinks in
+   * flight together overlap those waits. Default 32.
+   */
+  readonly concurrency?: number;
+  /**
+   * Longest stretch of synchronous work before yielding to the event loop, in ms. Unset: never
+   * yield for its own sake (the CLI). The built-in cleanup sets it so its host stays responsive.
+   */
+  readonly sliceMs?: number;
+  /** Resolves when the log is ready for more; undefined when it already is. */
+  readonly logBackpressure?: () => Promise<void> | undefined;
+  /** Called now and then with the category's counters so far. */
+  readonly onProgress?: (result: CategoryResult) => void;
+  /**
+   * Called after a file was planned for deletion and before its last look: the seam where a test
+   * changes the file, as another process could at that moment.
+   */
+  readonly beforeRecheck?: (file: ScannedFile) => void;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Scans one category folder and carries out the planner's verdicts, file by file: the dry run
+ * takes the same path and stops short of the last look and the unlink. Right before an unlink the
+ * file is looked at again (lstat); if it is no longer the same old regular file it is skipped.
+ */
+export async function sweepCategory(category: Category, dir: string, options: SweepOptions): Promise<CategoryResult> {
+  const { cutoff, startMs, dryRun, logger, onFailure } = options;
+  const concurrency = options.concurrency ?? 32;
+  const result = emptyCategoryResult(category.id, dir);
+  const fail = (record: FailureRecord, msg: string): void => {
+    result.failed++;
+    logger.warn({ path: record.path, code: record.code, err: record.message }, msg);
+    onFailure(record);
+  };
+
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  const settle = (): void => {
+    inFlight--;
+    if (wake) {
+      const w = wake;
+      wake = undefined;
+      w();
+    }
+  };
+  const unlink = (file: ScannedFile, size: number): void => {
+    inFlight++;
+    fs.unlink(file.path, (err) => {
+      if (!err) {
+        result.deleted++;
+        result.bytesFreed += size;
+        logger.info({ path: file.path, size, mtime: new Date(file.mtimeMs).toISOString() }, 'cleanup: deleted');
+      } else if (err.code === 'ENOENT') {
+        result.skipped++;
+        logger.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+      } else {
+        fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
+      }
+      settle();
+    });
+  };
+
+  let sliceStart = performance.now();
+  let seen = 0;
+  for (const item of scanFolder(dir, nameClassifier(category))) {
+    seen++;
+    if ('failure' in item) {
+      fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
+    } else {
+      result.found++;
+      result.bytesFound += item.size;
+      result.kinds[item.kind]++;
+      const verdict = decide(item.mtimeMs, cutoff, startMs);
+      if (verdict === 'future') {
+        result.future++;
+      } else if (verdict === 'delete') {
+        result.toDelete++;
+        result.bytesToDelete += item.size;
+        if (dryRun) {
+          logger.info(
+            { path: item.path, size: item.size, mtime: new Date(item.mtimeMs).toISOString(), dryRun: true },
+            'cleanup: would delete (dry run)',
+          );
+        } else {
+          options.beforeRecheck?.(item);
+          let now: fs.Stats | undefined;
+          try {
+            now = fs.lstatSync(item.path, { throwIfNoEntry: false });
+          } catch (err) {
+            fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
+            continue;
+          }
+          if (now === undefined) {
+            result.skipped++;
+            logger.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+          } else if (!stillDeletable(item, lookOf(now), cutoff)) {
+            result.skipped++;
+            logger.warn({ path: item.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
+          } else {
+            unlink(item, now.size);
+            while (inFlight >= concurrency) await new Promise<void>((resolve) => (wake = resolve));
+          }
+        }
+      }
+    }
+    const pressure = options.logBackpressure?.();
+    if (pressure) await pressure;
+    if ((seen & 1023) === 0) options.onProgress?.(result);
+    if (options.sliceMs !== undefined && (seen & 15) === 0 && performance.now() - sliceStart >= options.sliceMs) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
+  }
+  while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
+  return result;
+}

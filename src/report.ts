@@ -1,0 +1,64 @@
+import { categoryById } from './categories.js';
+import { formatDays, formatMB } from './format.js';
+import { type CategoryResult, type CleanupResult, type Tally, TALLY_KEYS } from './result.js';
+
+const RULE = '='.repeat(70);
+
+function categorySection(result: CategoryResult): string[] {
+  const lines = [`${categoryById(result.id).title} Cleanup Summary:`];
+  const found =
+    result.id === 'videos'
+      ? `${result.found} (${result.kinds.video} videos, ${result.kinds.metadata} metadata)`
+      : `${result.found}`;
+  lines.push(`  Total files found: ${found}`, `  Files to be deleted: ${result.toDelete}`);
+  // As the original tool: no size line for an empty category.
+  if (result.found > 0) lines.push(`  Total size: ${formatMB(result.bytesFound)} MB`);
+  if (result.skipped > 0) lines.push(`  Files skipped (changed or gone since the scan): ${result.skipped}`);
+  if (result.future > 0) lines.push(`  Files dated in the future (kept): ${result.future}`);
+  return lines;
+}
+
+/** The text report, as printed on stdout (ends with a newline). */
+export function formatText(result: CleanupResult): string {
+  const { totals } = result;
+  const lines = [RULE, `${result.dryRun ? 'DRY RUN: ' : ''}AUTOMATIC CLEANUP - Retention: ${formatDays(result.retentionDays)}`, RULE, ''];
+  for (const category of Object.values(result.categories)) lines.push(...categorySection(category), '');
+  lines.push('TOTAL CLEANUP SUMMARY');
+  if (result.dryRun) {
+    lines.push(`Files to be deleted: ${totals.toDelete}`, `Space to be freed: ${formatMB(totals.bytesToDelete)} MB`);
+  } else {
+    lines.push(`Files deleted: ${totals.deleted}`, `Space freed: ${formatMB(totals.bytesFreed)} MB`);
+    if (totals.failed > 0) lines.push(`Errors: ${totals.failed}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function tallyJson(tally: Tally): Tally {
+  const out = {} as Tally;
+  for (const key of TALLY_KEYS) out[key] = tally[key];
+  return out;
+}
+
+/** The JSON report: exactly the documented keys, in the documented order. */
+export function toJson(result: CleanupResult): object {
+  const categories: Record<string, object> = {};
+  for (const c of Object.values(result.categories)) {
+    categories[c.id] =
+      c.id === 'videos'
+        ? { dir: c.dir, ...tallyJson(c), videos: c.kinds.video, metadata: c.kinds.metadata }
+        : { dir: c.dir, ...tallyJson(c) };
+  }
+  return {
+    dryRun: result.dryRun,
+    retentionDays: result.retentionDays,
+    cutoff: result.cutoff.toISOString(),
+    baseDir: result.baseDir,
+    categories,
+    totals: tallyJson(result.totals),
+    errors: result.errors.map(({ path, code, message }) => ({ path, code, message })),
+  };
+}
+
+export function formatJson(result: CleanupResult): string {
+  return `${JSON.stringify(toJson(result), null, 2)}\n`;
+}

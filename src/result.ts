@@ -1,0 +1,60 @@
+import type { CategoryId } from './categories.js';
+
+/** Counters kept for each category and in total. Bytes are exact file sizes. */
+export interface Tally {
+  found: number;
+  bytesFound: number;
+  toDelete: number;
+  bytesToDelete: number;
+  deleted: number;
+  bytesFreed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface CategoryResult extends Tally {
+  readonly id: CategoryId;
+  /** Absolute path of the category folder. */
+  readonly dir: string;
+  /** Regular files per kind; `incident` for incidents, `video` and `metadata` for videos. */
+  kinds: { incident: number; video: number; metadata: number };
+  /** Files dated after the start of the run: kept, counted in `found`, warned about. */
+  future: number;
+}
+
+/** One failure, as reported in the JSON `errors` list. */
+export interface FailureRecord {
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** At most this many failures are kept in `errors`; `failed` counts them all. */
+export const MAX_ERRORS = 100;
+
+export interface CleanupResult {
+  readonly dryRun: boolean;
+  readonly retentionDays: number;
+  readonly startedAt: Date;
+  readonly cutoff: Date;
+  readonly baseDir: string;
+  readonly categories: Partial<Record<CategoryId, CategoryResult>>;
+  readonly totals: Tally;
+  readonly errors: FailureRecord[];
+}
+
+export function emptyTally(): Tally {
+  return { found: 0, bytesFound: 0, toDelete: 0, bytesToDelete: 0, deleted: 0, bytesFreed: 0, failed: 0, skipped: 0 };
+}
+
+export function emptyCategoryResult(id: CategoryId, dir: string): CategoryResult {
+  return { id, dir, ...emptyTally(), kinds: { incident: 0, video: 0, metadata: 0 }, future: 0 };
+}
+
+export const TALLY_KEYS = Object.keys(emptyTally()) as (keyof Tally)[];
+
+export function sumTallies(parts: readonly Tally[]): Tally {
+  const total = emptyTally();
+  for (const part of parts) for (const key of TALLY_KEYS) total[key] += part[key];
+  return total;
+}

@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import type { FileKind } from './categories.js';
+import { errnoCode, errorMessage } from './errors.js';
+import type { FileLook } from './plan.js';
+import type { FailureRecord } from './result.js';
+
+/** A regular file directly inside a category folder whose name matched. */
+export interface ScannedFile extends FileLook {
+  readonly name: string;
+  readonly path: string;
+  readonly kind: FileKind;
+  readonly size: number;
+}
+
+/** Something the scan could not read; the scan goes on where it can. */
+export interface ScanFailure {
+  readonly failure: FailureRecord;
+}
+
+export function lookOf(stat: fs.Stats): FileLook {
+  return { isFile: stat.isFile(), dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs };
+}
+
+/** Entries that the directory itself says are not regular files: no lstat needed to refuse them. */
+function knownNotRegular(d: fs.Dirent): boolean {
+  return d.isDirectory() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice();
+}
+
+function failure(path: string, err: unknown): ScanFailure {
+  return { failure: { path, code: errnoCode(err), message: errorMessage(err) } };
+}
+
+/**
+ * Streams the matching regular files directly inside `dir`, one directory block at a time, so
+ * memory stays flat however large the folder is (fast-glob reads a whole folder into an array).
+ * Synchronous on purpose: the round trip of an async call costs more than an lstat. The folder
+ * itself may be a symbolic link (opendir follows it once); nothing inside is followed: the type
+ * comes from lstat. A missing folder yields nothing.
+ */
+export function* scanFolder(
+  dir: string,
+  classify: (name: string) => FileKind | undefined,
+): Generator<ScannedFile | ScanFailure, void, undefined> {
+  let handle: fs.Dir;
+  try {
+    handle = fs.opendirSync(dir, { bufferSize: 128 });
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') yield failure(dir, err);
+    return;
+  }
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  try {
+    for (;;) {
+      let entry: fs.Dirent | null;
+      try {
+        entry = handle.readSync();
+      } catch (err) {
+        yield failure(dir, err);
+        return;
+      }
+      if (entry === null) return;
+      const name = entry.name;
+      const kind = classify(name);
+      if (kind === undefined || knownNotRegular(entry)) continue;
+      const path = prefix + name;
+      let stat: fs.Stats | undefined;
+      try {
+        stat = fs.lstatSync(path, { throwIfNoEntry: false });
+      } catch (err) {
+        yield failure(path, err);
+        continue;
+      }
+      // Gone since the listing, or not a regular file after all (d_type unknown): not ours.
+      if (stat === undefined || !stat.isFile()) continue;
+      yield { name, path, kind, size: stat.size, isFile: true, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs };
+    }
+  } finally {
+    handle.closeSync();
+  }
+}
