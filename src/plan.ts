@@ -28,12 +28,23 @@ export interface FileLook {
   readonly dev: number;
   readonly ino: number;
   readonly mtimeMs: number;
+  /** Inode change time: set by the kernel on every change, and by nobody to a chosen value. */
+  readonly ctimeMs: number;
 }
 
 /**
  * The last check before unlink: still the same regular file (device and inode) and still older
- * than the cutoff. Anything else (replaced, touched, turned into a link) is skipped.
+ * than the cutoff. Anything else (replaced, touched, turned into a link) is skipped. The inode
+ * change time must be unchanged too: file systems reuse a freed inode number at once, so a file
+ * deleted and re-created (even with an old mtime set by utimes) can come back with the same
+ * device and inode, but never with the same ctime, since creating it and utimes both set it.
  */
 export function stillDeletable(scanned: FileLook, now: FileLook, cutoff: number): boolean {
-  return now.isFile && now.dev === scanned.dev && now.ino === scanned.ino && now.mtimeMs < cutoff;
+  return (
+    now.isFile &&
+    now.dev === scanned.dev &&
+    now.ino === scanned.ino &&
+    now.ctimeMs === scanned.ctimeMs &&
+    now.mtimeMs < cutoff
+  );
 }

@@ -18,7 +18,7 @@ export interface ScanFailure {
 }
 
 export function lookOf(stat: fs.Stats): FileLook {
-  return { isFile: stat.isFile(), dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs };
+  return { isFile: stat.isFile(), dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
 }
 
 /** Entries that the directory itself says are not regular files: no lstat needed to refuse them. */
@@ -72,7 +72,17 @@ export function* scanFolder(
       }
       // Gone since the listing, or not a regular file after all (d_type unknown): not ours.
       if (stat === undefined || !stat.isFile()) continue;
-      yield { name, path, kind, size: stat.size, isFile: true, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs };
+      yield {
+        name,
+        path,
+        kind,
+        size: stat.size,
+        isFile: true,
+        dev: stat.dev,
+        ino: stat.ino,
+        mtimeMs: stat.mtimeMs,
+        ctimeMs: stat.ctimeMs,
+      };
     }
   } finally {
     handle.closeSync();

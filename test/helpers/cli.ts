@@ -1,0 +1,99 @@
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin', 'vigint-cleanup.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  /** Variables on top of a bare environment (PATH, HOME only). */
+  env?: Record<string, string>;
+  /** Run as the unprivileged test user (see `unprivileged()`). */
+  asUser?: boolean;
+  input?: string;
+}
+
+/** Spawns the built program as a user would, with a bare environment. */
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...options.env };
+  const prefix = options.asUser ? unprivilegedPrefix() : [];
+  const [cmd, ...rest] = [...prefix, process.execPath, BIN, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd as string, rest, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export const TEST_USER = 'vigint-test';
+export const isRoot = process.getuid?.() === 0;
+
+let prefixCache: string[] | undefined;
+
+/**
+ * How to run the CLI so that file modes apply to it. Not root: as is. Root: as the unprivileged
+ * user `vigint-test` (created by .ci/run, or here), through setpriv. If that user cannot read
+ * the program (a checkout under a private folder), root without the capabilities that bypass
+ * file modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER): the kernel then checks modes
+ * against uid 0 as an ordinary owner.
+ */
+export function unprivilegedPrefix(): string[] {
+  if (prefixCache) return prefixCache;
+  if (!isRoot) return (prefixCache = []);
+  try {
+    execFileSync('id', [TEST_USER], { stdio: 'ignore' });
+  } catch {
+    try {
+      execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', TEST_USER], { stdio: 'ignore' });
+    } catch {
+      // fall through to the capability-drop way below
+    }
+  }
+  const asUser = ['setpriv', `--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--clear-groups', '--'];
+  try {
+    execFileSync(asUser[0] as string, [...asUser.slice(1), process.execPath, BIN, '--version'], { stdio: 'ignore' });
+    return (prefixCache = asUser);
+  } catch {
+    const caps = '-dac_override,-dac_read_search,-fowner';
+    return (prefixCache = ['setpriv', `--inh-caps=${caps}`, `--bounding-set=${caps}`, '--']);
+  }
+}
+
+/** The uid and gid the unprivileged runs have, to chown test trees to them. */
+export function unprivilegedIds(): { uid: number; gid: number } {
+  const prefix = unprivilegedPrefix();
+  if (!prefix.some((p) => p.startsWith('--reuid'))) return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', TEST_USER], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+/** chown -R, to hand a test tree to the unprivileged user. */
+export function chownTree(root: string, ids: { uid: number; gid: number }): void {
+  const walk = (p: string): void => {
+    fs.lchownSync(p, ids.uid, ids.gid);
+    if (fs.lstatSync(p).isDirectory()) for (const n of fs.readdirSync(p)) walk(path.join(p, n));
+  };
+  walk(root);
+}
+
+/** Parses JSON log lines (pino). */
+export function logLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -1,0 +1,211 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type CleanupOptions, runCleanup } from '../../src/cleanup.js';
+import { CleanupError } from '../../src/errors.js';
+import { LOCK_NAME } from '../../src/lock.js';
+import { STATE_NAME } from '../../src/state.js';
+import { memoryLogger } from '../helpers/logger.js';
+import { DAY, HOUR, listTree, makeTree, tempDir } from '../helpers/tree.js';
+
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+function run(baseDir: string, extra: Partial<CleanupOptions> = {}) {
+  const log = memoryLogger();
+  const promise = runCleanup({
+    baseDir,
+    days: 30,
+    dryRun: false,
+    categories: ['incidents', 'videos'],
+    logger: log.logger,
+    now: () => NOW,
+    ...extra,
+  });
+  return { promise, lines: log.lines };
+}
+
+/** A pid that no process has: one that just exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(child.stdout);
+}
+
+describe('runCleanup', () => {
+  it('deletes exactly the regular files older than the cutoff, to the hour', async () => {
+    const base = tempDir();
+    makeTree(
+      base,
+      {
+        'offline_incidents/offline_incident_old.txt': { ageMs: 30 * DAY + HOUR, size: 1000 },
+        'offline_incidents/offline_incident_edge.txt': { ageMs: 30 * DAY - HOUR, size: 2000 },
+        'offline_incidents/offline_incident_new.txt': { ageDays: 1 },
+        'mock_sparse_ai_cloud/v1.mp4': { ageDays: 31, size: 5000 },
+        'mock_sparse_ai_cloud/v1.json': { ageDays: 31, size: 70 },
+        'mock_sparse_ai_cloud/v2.mp4': { ageDays: 29, size: 6000 },
+        'mock_sparse_ai_cloud/v2.json': { ageDays: 29, size: 80 },
+        'mock_sparse_ai_cloud/readme.txt': { ageDays: 400 },
+        'mock_sparse_ai_cloud/old-dir.mp4': { type: 'dir', ageDays: 400 },
+      },
+      NOW,
+    );
+    const { promise, lines } = run(base);
+    const result = await promise;
+    expect(listTree(base)).toEqual([
+      STATE_NAME,
+      'mock_sparse_ai_cloud/',
+      'mock_sparse_ai_cloud/old-dir.mp4/',
+      'mock_sparse_ai_cloud/readme.txt',
+      'mock_sparse_ai_cloud/v2.json',
+      'mock_sparse_ai_cloud/v2.mp4',
+      'offline_incidents/',
+      'offline_incidents/offline_incident_edge.txt',
+      'offline_incidents/offline_incident_new.txt',
+    ]);
+    expect(result.categories.incidents).toMatchObject({ found: 3, toDelete: 1, deleted: 1, bytesFreed: 1000, failed: 0 });
+    expect(result.categories.videos).toMatchObject({ found: 4, bytesFound: 11150, toDelete: 2, deleted: 2, bytesFreed: 5070 });
+    expect(result.categories.videos?.kinds).toEqual({ incident: 0, video: 2, metadata: 2 });
+    expect(result.totals).toEqual({
+      found: 7,
+      bytesFound: 1000 + 2000 + 'offline_incident_new.txt'.length + 11150,
+      toDelete: 3,
+      bytesToDelete: 6070,
+      deleted: 3,
+      bytesFreed: 6070,
+      failed: 0,
+      skipped: 0,
+    });
+    expect(result.cutoff.toISOString()).toBe(new Date(NOW - 30 * DAY).toISOString());
+
+    const deletions = lines.filter((l) => l.msg === 'cleanup: deleted');
+    expect(deletions.map((l) => path.basename(l.path as string)).sort()).toEqual(['offline_incident_old.txt', 'v1.json', 'v1.mp4']);
+    const v1 = deletions.find((l) => (l.path as string).endsWith('v1.mp4'));
+    expect(v1).toMatchObject({ size: 5000, mtime: new Date(NOW - 31 * DAY).toISOString() });
+    expect(lines[0]?.msg).toBe('Running automatic cleanup (retention: 30 days)');
+    expect(lines.at(-1)?.msg).toBe('Cleanup complete: 3 files deleted, 0.01 MB freed');
+    expect(JSON.parse(fs.readFileSync(path.join(base, STATE_NAME), 'utf8'))).toMatchObject({
+      lastRunStart: new Date(NOW).toISOString(),
+    });
+  });
+
+  it('a dry run plans the same deletions, logs each, and deletes nothing', async () => {
+    const base = tempDir();
+    makeTree(
+      base,
+      {
+        'offline_incidents/offline_incident_old.txt': { ageDays: 45, size: 10 },
+        'mock_sparse_ai_cloud/v.mp4': { ageDays: 45, size: 20 },
+        'mock_sparse_ai_cloud/w.mp4': { ageDays: 2 },
+      },
+      NOW,
+    );
+    const before = listTree(base);
+    const { promise, lines } = run(base, { dryRun: true });
+    const result = await promise;
+    expect(listTree(base)).toEqual(before);
+    expect(result.totals).toMatchObject({ toDelete: 2, bytesToDelete: 30, deleted: 0, bytesFreed: 0 });
+    expect(lines.filter((l) => l.msg === 'cleanup: would delete (dry run)').map((l) => l.size)).toEqual([10, 20]);
+    expect(lines.at(-1)?.msg).toBe('Cleanup complete (dry run): 2 files would be deleted, 0.00 MB would be freed');
+  });
+
+  it('keeps files dated in the future, counts them and warns', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_f.txt': { ageDays: -3 }, 'offline_incidents/offline_incident_o.txt': { ageDays: 60 } }, NOW);
+    const { promise, lines } = run(base);
+    const result = await promise;
+    expect(listTree(base)).toContain('offline_incidents/offline_incident_f.txt');
+    expect(result.categories.incidents).toMatchObject({ found: 2, deleted: 1, future: 1 });
+    expect(lines.find((l) => (l.msg as string).includes('dated in the future'))).toMatchObject({ level: 40, count: 1 });
+  });
+
+  it('missing category folders are 0 files, not errors', async () => {
+    const { promise } = run(tempDir());
+    const result = await promise;
+    expect(result.totals).toMatchObject({ found: 0, failed: 0 });
+    expect(result.errors).toEqual([]);
+  });
+
+  describe('a file that changes between scan and delete is skipped', () => {
+    const cases: [string, (p: string, outside: string) => void, boolean][] = [
+      ['replaced (renamed over) by a new file with an old date', (p) => {
+        fs.writeFileSync(`${p}.new`, 'new evidence');
+        fs.utimesSync(`${p}.new`, new Date(NOW - 90 * DAY), new Date(NOW - 90 * DAY));
+        fs.renameSync(`${p}.new`, p);
+      }, true],
+      ['deleted and re-created with an old date (the inode number may come back)', (p) => {
+        fs.rmSync(p);
+        fs.writeFileSync(p, 'new evidence');
+        fs.utimesSync(p, new Date(NOW - 90 * DAY), new Date(NOW - 90 * DAY));
+      }, true],
+      ['renamed aside and back (same file, but it was touched)', (p) => {
+        fs.renameSync(p, `${p}.x`);
+        fs.renameSync(`${p}.x`, p);
+      }, true],
+      ['written to (mtime now recent)', (p) => {
+        fs.appendFileSync(p, ' more');
+        fs.utimesSync(p, new Date(NOW), new Date(NOW));
+      }, true],
+      ['replaced by a symbolic link to a file outside', (p, outside) => {
+        fs.rmSync(p);
+        fs.symlinkSync(outside, p);
+      }, true],
+      ['already gone', (p) => fs.rmSync(p), false],
+    ];
+    it.each(cases)('%s', async (_label, change, survives) => {
+      const base = tempDir();
+      const outside = path.join(tempDir(), 'precious.txt');
+      fs.writeFileSync(outside, 'keep me');
+      makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 60 }, 'offline_incidents/offline_incident_2.txt': { ageDays: 60 } }, NOW);
+      const target = path.join(base, 'offline_incidents', 'offline_incident_1.txt');
+      // Older kernels stamp ctime from a coarse clock (a few ms): let it tick past the tree's.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const { promise, lines } = run(base, { beforeRecheck: (file) => file.path === target && change(target, outside) });
+      const result = await promise;
+      expect(result.categories.incidents).toMatchObject({ toDelete: 2, deleted: 1, skipped: 1, failed: 0 });
+      expect(fs.existsSync(path.join(base, 'offline_incidents', 'offline_incident_2.txt'))).toBe(false);
+      expect(fs.readFileSync(outside, 'utf8')).toBe('keep me');
+      if (survives) expect(fs.lstatSync(target, { throwIfNoEntry: false })).toBeDefined();
+      expect(lines.some((l) => l.path === target && (l.msg as string).startsWith('cleanup: skipped'))).toBe(true);
+    });
+  });
+
+  describe('the lock', () => {
+    it('a live holder: exit status 75, nothing deleted, its lock left alone', async () => {
+      const base = tempDir();
+      makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 60 } }, NOW);
+      const holder = JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: 'x', token: 'held' });
+      fs.writeFileSync(path.join(base, LOCK_NAME), holder);
+      const { promise } = run(base);
+      const err = await promise.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CleanupError);
+      expect((err as CleanupError).exitStatus).toBe(75);
+      expect((err as CleanupError).message).toContain(`pid ${process.pid}`);
+      expect(fs.existsSync(path.join(base, 'offline_incidents', 'offline_incident_1.txt'))).toBe(true);
+      expect(fs.readFileSync(path.join(base, LOCK_NAME), 'utf8')).toBe(holder);
+    });
+
+    it('a stale lock (its process died) is taken over; the lock is gone after the run', async () => {
+      const base = tempDir();
+      makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 60 } }, NOW);
+      fs.writeFileSync(path.join(base, LOCK_NAME), JSON.stringify({ pid: deadPid(), host: os.hostname(), startedAt: 'x', token: 't' }));
+      const result = await run(base).promise;
+      expect(result.totals.deleted).toBe(1);
+      expect(listTree(base)).toEqual([STATE_NAME, 'offline_incidents/']);
+    });
+
+    it('a corrupt lock file is taken over too', async () => {
+      const base = tempDir();
+      fs.writeFileSync(path.join(base, LOCK_NAME), '');
+      await expect(run(base).promise).resolves.toBeTruthy();
+      expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+    });
+
+    it('a dry run takes no lock', async () => {
+      const base = tempDir();
+      fs.writeFileSync(path.join(base, LOCK_NAME), JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: 'x', token: 'held' }));
+      const result = await run(base, { dryRun: true }).promise;
+      expect(result.dryRun).toBe(true);
+    });
+  });
+});

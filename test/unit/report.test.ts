@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { formatText, toJson } from '../../src/report.js';
+import { type CleanupResult, emptyCategoryResult, sumTallies } from '../../src/result.js';
+
+function result(overrides: Partial<CleanupResult> & Pick<CleanupResult, 'categories'>): CleanupResult {
+  return {
+    dryRun: true,
+    retentionDays: 30,
+    startedAt: new Date('2026-11-25T00:00:00Z'),
+    cutoff: new Date('2026-10-26T00:00:00Z'),
+    baseDir: '/srv/vigint',
+    totals: sumTallies(Object.values(overrides.categories)),
+    errors: [],
+    ...overrides,
+  };
+}
+
+describe('text report', () => {
+  it("is the original tool's Example 1, to the byte", () => {
+    const incidents = emptyCategoryResult('incidents', '/srv/vigint/offline_incidents');
+    const videos = {
+      ...emptyCategoryResult('videos', '/srv/vigint/mock_sparse_ai_cloud'),
+      found: 846,
+      bytesFound: Math.round(118.06 * 1_048_576),
+      kinds: { incident: 0, video: 423, metadata: 423 },
+    };
+    expect(formatText(result({ categories: { incidents, videos } }))).toBe(
+      [
+        '='.repeat(70),
+        'DRY RUN: AUTOMATIC CLEANUP - Retention: 30 days',
+        '='.repeat(70),
+        '',
+        'Offline Incidents Cleanup Summary:',
+        '  Total files found: 0',
+        '  Files to be deleted: 0',
+        '',
+        'Mock Videos Cleanup Summary:',
+        '  Total files found: 846 (423 videos, 423 metadata)',
+        '  Files to be deleted: 0',
+        '  Total size: 118.06 MB',
+        '',
+        'TOTAL CLEANUP SUMMARY',
+        'Files to be deleted: 0',
+        'Space to be freed: 0.00 MB',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('a real run ends with what was deleted, freed and failed; unselected categories are left out', () => {
+    const incidents = {
+      ...emptyCategoryResult('incidents', '/d'),
+      found: 12,
+      bytesFound: 41_943,
+      toDelete: 3,
+      bytesToDelete: 10_486,
+      deleted: 2,
+      bytesFreed: 2_411_724,
+      failed: 1,
+    };
+    const text = formatText(result({ dryRun: false, categories: { incidents } }));
+    expect(text).not.toContain('Mock Videos');
+    expect(text.startsWith(`${'='.repeat(70)}\nAUTOMATIC CLEANUP - Retention: 30 days\n`)).toBe(true);
+    expect(text).toContain('  Total size: 0.04 MB\n');
+    expect(text.endsWith('TOTAL CLEANUP SUMMARY\nFiles deleted: 2\nSpace freed: 2.30 MB\nErrors: 1\n')).toBe(true);
+  });
+});
+
+describe('JSON report', () => {
+  it('has exactly the documented keys', () => {
+    const incidents = emptyCategoryResult('incidents', '/srv/vigint/offline_incidents');
+    const videos = { ...emptyCategoryResult('videos', '/srv/vigint/mock_sparse_ai_cloud'), future: 3 };
+    const json = toJson(result({ categories: { incidents, videos } })) as {
+      categories: Record<string, object>;
+      totals: object;
+      cutoff: string;
+    };
+    const tally = ['found', 'bytesFound', 'toDelete', 'bytesToDelete', 'deleted', 'bytesFreed', 'failed', 'skipped'];
+    expect(Object.keys(json)).toEqual(['dryRun', 'retentionDays', 'cutoff', 'baseDir', 'categories', 'totals', 'errors']);
+    expect(Object.keys(json.categories)).toEqual(['incidents', 'videos']);
+    expect(Object.keys(json.categories.incidents ?? {})).toEqual(['dir', ...tally]);
+    expect(Object.keys(json.categories.videos ?? {})).toEqual(['dir', ...tally, 'videos', 'metadata']);
+    expect(Object.keys(json.totals)).toEqual(tally);
+    expect(json.cutoff).toBe('2026-10-26T00:00:00.000Z');
+  });
+});
