@@ -39,6 +39,8 @@ export type ParsedCommand =
 
 export interface Output {
   write(text: string): unknown;
+  /** True for a terminal (colour and progress are only for people watching). */
+  readonly isTTY?: boolean;
 }
 
 export function packageVersion(): string {

@@ -1,4 +1,4 @@
-import { type CleanupFlags, type Output, parseArgs } from './args.js';
+import { type CleanupFlags, type Output, type StatusFlags, parseArgs } from './args.js';
 import { runCleanup } from './cleanup.js';
 import {
   type Env,
@@ -13,6 +13,8 @@ import {
 import { CleanupError, EXIT, errorMessage } from './errors.js';
 import { openLogSink } from './log.js';
 import { formatJson, formatText } from './report.js';
+import { collectStatus } from './status.js';
+import { formatStatusJson, formatStatusText } from './status-report.js';
 
 /** What the program takes from its surroundings; tests pass their own. */
 export interface MainDeps {
@@ -69,6 +71,21 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   }
 }
 
+async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> {
+  const days = resolveDays(flags.days, ctx.env);
+  const categories = resolveCategories(flags);
+  const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
+  checkBaseDir(baseDir);
+  const result = await collectStatus({ baseDir, days, categories, now: ctx.now });
+  const color = ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined;
+  ctx.stdout.write(flags.json ? formatStatusJson(result) : formatStatusText(result, color));
+  const first = result.errors[0];
+  if (first !== undefined) {
+    ctx.stderr.write(`vigint-cleanup: ${result.totals.failed} file(s) or folder(s) could not be read (first: ${first.path}: ${first.code})\n`);
+  }
+  return result.totals.failed > 0 ? EXIT.partial : EXIT.ok;
+}
+
 /**
  * The program: parses `argv`, runs the command, and returns the exit status. The one place
  * where errors become exit statuses and messages; it never calls process.exit.
@@ -89,6 +106,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
       case 'cleanup':
         return await cleanupCommand(command.flags, withEnv);
       case 'status':
+        return await statusCommand(command.flags, withEnv);
       case 'cron':
         throw new CleanupError(`${command.kind} is not available yet`, EXIT.usage);
     }

@@ -1,0 +1,111 @@
+import { categoryById } from './categories.js';
+import { formatBytes, formatDays } from './format.js';
+import { MS_PER_DAY } from './plan.js';
+import { AGE_BUCKETS, type FileMark, type StatusResult, type StorageFigures } from './status.js';
+
+const RULE = '='.repeat(70);
+const BAR_WIDTH = 30;
+
+const ANSI = { bold: [1, 22], red: [31, 39], green: [32, 39], yellow: [33, 39] } as const;
+type Paint = (style: keyof typeof ANSI, text: string) => string;
+const ansi: Paint = (style, text) => `\u001b[${ANSI[style][0]}m${text}\u001b[${ANSI[style][1]}m`;
+
+const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/** "3 days ago", "5 hours ago", "in 2 days" (future). */
+export function formatAge(ageMs: number): string {
+  const abs = Math.abs(ageMs);
+  const [n, unit] =
+    abs >= MS_PER_DAY ? [Math.floor(abs / MS_PER_DAY), 'day'] : abs >= 3_600_000 ? [Math.floor(abs / 3_600_000), 'hour'] : [Math.floor(abs / 60_000), 'minute'];
+  return ageMs < 0 ? `in ${plural(n, unit)}` : `${plural(n, unit)} ago`;
+}
+
+const isoSeconds = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+
+function markLine(label: string, mark: FileMark | undefined, startMs: number): string {
+  return mark === undefined ? `  ${label}none` : `  ${label}${isoSeconds(mark.mtimeMs)} (${formatAge(startMs - mark.mtimeMs)})  ${mark.path}`;
+}
+
+function figuresLines(f: StorageFigures, result: StatusResult, paint: Paint, withKinds: 'incidents' | 'videos' | 'all'): string[] {
+  const startMs = result.startedAt.getTime();
+  const kinds =
+    withKinds === 'videos'
+      ? ` (${f.kinds.video} videos, ${f.kinds.metadata} metadata)`
+      : withKinds === 'all' && f.kinds.video + f.kinds.metadata > 0
+        ? ` (${f.kinds.incident} incidents, ${f.kinds.video} videos, ${f.kinds.metadata} metadata)`
+        : '';
+  const lines = [
+    `  Files:    ${f.files.toLocaleString('en-US')}${kinds}, ${formatBytes(f.bytes)}`,
+    `  Older than ${formatDays(result.retentionDays)}: ${paint(f.old.files > 0 ? 'yellow' : 'green', `${plural(f.old.files, 'file')}, ${formatBytes(f.old.bytes)}`)} (what a cleanup would free now)`,
+    markLine('Oldest:   ', f.oldest, startMs),
+    markLine('Newest:   ', f.newest, startMs),
+  ];
+  if (f.future.files > 0) {
+    lines.push(paint('red', `  Dated in the future: ${plural(f.future.files, 'file')}, ${formatBytes(f.future.bytes)} (check the clock; never deleted)`));
+  }
+  if (f.failed > 0) lines.push(paint('red', `  Could not be read (left out of these figures): ${f.failed}`));
+  const widest = Math.max(...f.buckets.map((b) => b.files));
+  lines.push(`  Age${' '.repeat(11 + BAR_WIDTH)}${'files'.padStart(9)} ${'size'.padStart(10)}`);
+  AGE_BUCKETS.forEach((bucket, i) => {
+    const b = f.buckets[i] ?? { files: 0, bytes: 0 };
+    const length = widest === 0 ? 0 : Math.max(b.files > 0 ? 1 : 0, Math.round((b.files / widest) * BAR_WIDTH));
+    const old = bucket.fromDays >= result.retentionDays;
+    const bar = paint(old ? 'yellow' : 'green', '█'.repeat(length)) + ' '.repeat(BAR_WIDTH - length);
+    lines.push(`    ${bucket.label.padEnd(12)} ${bar} ${b.files.toLocaleString('en-US').padStart(9)} ${formatBytes(b.bytes).padStart(10)}`);
+  });
+  return lines;
+}
+
+/** The text status report. `color`: ANSI colours (only for a terminal, and never with NO_COLOR). */
+export function formatStatusText(result: StatusResult, color = false): string {
+  const paint: Paint = color ? ansi : (_style, text) => text;
+  const lines = [
+    RULE,
+    `STORAGE STATUS - Retention: ${formatDays(result.retentionDays)}`,
+    RULE,
+    `Base folder: ${result.baseDir}`,
+    `Now: ${isoSeconds(result.startedAt.getTime())}   Cutoff: ${isoSeconds(result.cutoff.getTime())}`,
+    '',
+  ];
+  const categories = Object.values(result.categories);
+  for (const c of categories) {
+    lines.push(paint('bold', `${categoryById(c.id).title} (${c.dir})`), ...figuresLines(c, result, paint, c.id), '');
+  }
+  if (categories.length > 1) lines.push(paint('bold', 'All categories'), ...figuresLines(result.totals, result, paint, 'all'), '');
+  return `${lines.join('\n')}`;
+}
+
+function figuresJson(f: StorageFigures, startMs: number): object {
+  const mark = (m: FileMark | undefined): object | null =>
+    m === undefined ? null : { path: m.path, mtime: new Date(m.mtimeMs).toISOString(), ageDays: (startMs - m.mtimeMs) / MS_PER_DAY };
+  return {
+    files: f.files,
+    bytes: f.bytes,
+    incidents: f.kinds.incident,
+    videos: f.kinds.video,
+    metadata: f.kinds.metadata,
+    old: { ...f.old },
+    future: { ...f.future },
+    oldest: mark(f.oldest),
+    newest: mark(f.newest),
+    histogram: AGE_BUCKETS.map((b, i) => ({ label: b.label, fromDays: b.fromDays, toDays: b.toDays, ...f.buckets[i] })),
+    failed: f.failed,
+  };
+}
+
+/** The JSON status report: the same figures as data (bytes, counts, ISO times). */
+export function formatStatusJson(result: StatusResult): string {
+  const startMs = result.startedAt.getTime();
+  const categories: Record<string, object> = {};
+  for (const c of Object.values(result.categories)) categories[c.id] = { dir: c.dir, ...figuresJson(c, startMs) };
+  const doc = {
+    retentionDays: result.retentionDays,
+    now: result.startedAt.toISOString(),
+    cutoff: result.cutoff.toISOString(),
+    baseDir: result.baseDir,
+    categories,
+    totals: figuresJson(result.totals, startMs),
+    errors: result.errors,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
