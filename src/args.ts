@@ -154,7 +154,9 @@ export function parseArgs(argv: readonly string[], out: { stdout: Output; stderr
       }
       const message =
         err.code === 'commander.excessArguments'
-          ? `unexpected argument in '${argv.join(' ')}': the commands are status and cron (cron install, cron remove, cron show); options start with --`
+          ? argv[0] === 'cron'
+            ? `unknown cron action in '${argv.join(' ')}': expected cron install, cron remove or cron show`
+            : `unexpected argument in '${argv.join(' ')}': the commands are status and cron; options start with --`
           : err.message.replace(/^error: /, '').replace(/\n+/g, ' ');
       throw usageError(`${message} (see vigint-cleanup --help)`);
     }

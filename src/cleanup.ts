@@ -6,7 +6,7 @@ import { acquireLock } from './lock.js';
 import { cutoffMs } from './plan.js';
 import { type CategoryResult, type CleanupResult, type FailureRecord, MAX_ERRORS, sumTallies } from './result.js';
 import { formatDays, formatMB } from './format.js';
-import { writeState } from './state.js';
+import { readState, writeState } from './state.js';
 
 export interface CleanupOptions {
   /** Absolute folder holding `offline_incidents/` and `mock_sparse_ai_cloud/`. */
@@ -24,6 +24,13 @@ export interface CleanupOptions {
   readonly logBackpressure?: SweepOptions['logBackpressure'];
   readonly onProgress?: (categoryId: CategoryId, soFar: CategoryResult) => void;
   readonly beforeRecheck?: SweepOptions['beforeRecheck'];
+  /**
+   * Real runs only: once the lock is held, and before anything is deleted, decides whether to
+   * go on, given the start of the last real run (undefined: no valid record). Returning false
+   * ends the run with `undefined`. The built-in cleanup uses it so that two processes that both
+   * found a cleanup due do not run it one after the other.
+   */
+  readonly stillDue?: (lastRunStartMs: number | undefined, startMs: number) => boolean;
 }
 
 /**
@@ -31,12 +38,18 @@ export interface CleanupOptions {
  * Throws a CleanupError when the lock is held (exit 75) or cannot be created (exit 1); every
  * other problem is counted in the result and the run goes on.
  */
-export async function runCleanup(options: CleanupOptions): Promise<CleanupResult> {
+export async function runCleanup(options: CleanupOptions & { stillDue?: undefined }): Promise<CleanupResult>;
+export async function runCleanup(options: CleanupOptions): Promise<CleanupResult | undefined>;
+export async function runCleanup(options: CleanupOptions): Promise<CleanupResult | undefined> {
   const { baseDir, days, dryRun, logger } = options;
   const startMs = (options.now ?? Date.now)();
   const cutoff = cutoffMs(startMs, days);
   const lock = dryRun ? undefined : acquireLock(baseDir);
   try {
+    if (lock && options.stillDue) {
+      const state = readState(baseDir);
+      if (!options.stillDue(state.kind === 'ok' ? state.lastRunStartMs : undefined, startMs)) return undefined;
+    }
     logger.info(
       { baseDir, retentionDays: days, cutoff: new Date(cutoff).toISOString(), dryRun, categories: options.categories },
       `Running automatic cleanup (retention: ${formatDays(days)})`,

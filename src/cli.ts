@@ -1,4 +1,6 @@
-import { type CleanupFlags, type Output, type StatusFlags, parseArgs } from './args.js';
+import os from 'node:os';
+import path from 'node:path';
+import { type CleanupFlags, type CronAction, type CronFlags, type Output, type StatusFlags, parseArgs } from './args.js';
 import { runCleanup } from './cleanup.js';
 import {
   type Env,
@@ -10,6 +12,18 @@ import {
   resolveLogFile,
   resolveLogLevel,
 } from './config.js';
+import {
+  Crontab,
+  DEFAULT_CRON_LOG,
+  DEFAULT_CRON_TIME,
+  cronLine,
+  findCrontab,
+  findOurLine,
+  parseCronTime,
+  programPath,
+  withOurLine,
+  withoutOurLine,
+} from './cron.js';
 import { CleanupError, EXIT, errorMessage } from './errors.js';
 import { openLogSink } from './log.js';
 import { formatJson, formatText } from './report.js';
@@ -86,6 +100,50 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
   return result.totals.failed > 0 ? EXIT.partial : EXIT.ok;
 }
 
+function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`;
+  }
+}
+
+function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): number {
+  // Validate everything before touching the crontab.
+  const time = parseCronTime(flags.time ?? DEFAULT_CRON_TIME);
+  const days = action === 'install' ? resolveDays(flags.days, ctx.env) : 0;
+  const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
+  if (action === 'install') checkBaseDir(baseDir);
+  const crontab = new Crontab(findCrontab(ctx.env.PATH));
+  const current = crontab.read();
+  const ours = findOurLine(current);
+  const user = userName();
+  if (action === 'show') {
+    if (ours === undefined) ctx.stderr.write(`vigint-cleanup: no vigint-cleanup line in the crontab of ${user}\n`);
+    else ctx.stdout.write(`${ours}\n`);
+    return EXIT.ok;
+  }
+  if (action === 'remove') {
+    if (ours === undefined) {
+      ctx.stdout.write(`No vigint-cleanup line in the crontab of ${user}; nothing changed.\n`);
+      return EXIT.ok;
+    }
+    crontab.write(withoutOurLine(current));
+    ctx.stdout.write(`Removed from the crontab of ${user}:\n${ours}\n`);
+    return EXIT.ok;
+  }
+  const logFile = path.resolve(ctx.cwd, flags.logFile ?? DEFAULT_CRON_LOG);
+  const line = cronLine({ ...time, node: process.execPath, program: programPath(), baseDir, days, logFile });
+  crontab.write(withOurLine(current, line));
+  const hhmm = `${String(time.hour).padStart(2, '0')}:${String(time.minute).padStart(2, '0')}`;
+  ctx.stdout.write(
+    `${ours === undefined ? 'Installed in' : 'Replaced in'} the crontab of ${user}:\n${line}\n` +
+      `Every day at ${hhmm}, files in ${baseDir} older than ${days} days are deleted; output is appended to ${logFile}.\n` +
+      'Check it with: vigint-cleanup cron show (or crontab -l); remove it with: vigint-cleanup cron remove\n',
+  );
+  return EXIT.ok;
+}
+
 /**
  * The program: parses `argv`, runs the command, and returns the exit status. The one place
  * where errors become exit statuses and messages; it never calls process.exit.
@@ -108,7 +166,7 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
       case 'status':
         return await statusCommand(command.flags, withEnv);
       case 'cron':
-        throw new CleanupError(`${command.kind} is not available yet`, EXIT.usage);
+        return cronCommand(command.action, command.flags, withEnv);
     }
   } catch (err) {
     if (err instanceof CleanupError) {

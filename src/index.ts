@@ -5,3 +5,5 @@ export { CleanupError, EXIT } from './errors.js';
 export { cutoffMs, decide, type Verdict } from './plan.js';
 export type { CategoryResult, CleanupResult, FailureRecord, Tally } from './result.js';
 export { formatJson, formatText, toJson } from './report.js';
+export { createAutoCleanup, type AutoCleanup, type AutoCleanupOptions } from './auto.js';
+export { collectStatus, type StatusOptions, type StatusResult } from './status.js';

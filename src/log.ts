@@ -12,6 +12,8 @@ export interface LogSink {
   readonly logger: Logger;
   /** A promise to await when too much is waiting to be written; undefined otherwise. */
   readonly backpressure: () => Promise<void> | undefined;
+  /** Resolves once every line given so far is written. */
+  drained(): Promise<void>;
   /** Resolves once every line is written (and the file, if any, is closed). */
   close(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export function openLogSink(options: { file?: string | undefined; level: LogLeve
   return {
     logger,
     backpressure: () => (pending > HIGH_WATER ? waitUntil(LOW_WATER) : undefined),
+    drained: async () => waitUntil(0),
     async close() {
       await waitUntil(0);
       if (fd !== 2) fs.closeSync(fd);

@@ -16,15 +16,20 @@ export interface RunOptions {
   cwd?: string;
   /** Variables on top of a bare environment (PATH, HOME only). */
   env?: Record<string, string>;
-  /** Run as the unprivileged test user (see `unprivileged()`). */
-  asUser?: boolean;
+  /** Run as the unprivileged test user (see `unprivilegedPrefix()`), or as the user named. */
+  asUser?: boolean | string;
   input?: string;
 }
 
 /** Spawns the built program as a user would, with a bare environment. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...options.env };
-  const prefix = options.asUser ? unprivilegedPrefix() : [];
+  const prefix =
+    typeof options.asUser === 'string'
+      ? [SETPRIV, `--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--init-groups', '--']
+      : options.asUser
+        ? unprivilegedPrefix()
+        : [];
   const [cmd, ...rest] = [...prefix, process.execPath, BIN, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd as string, rest, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -39,6 +44,9 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
 }
 
 export const TEST_USER = 'vigint-test';
+
+/** setpriv by absolute path: some tests give the program a PATH without it. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p)) ?? 'setpriv';
 export const isRoot = process.getuid?.() === 0;
 
 let prefixCache: string[] | undefined;
@@ -62,13 +70,13 @@ export function unprivilegedPrefix(): string[] {
       // fall through to the capability-drop way below
     }
   }
-  const asUser = ['setpriv', `--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--clear-groups', '--'];
+  const asUser = [SETPRIV, `--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--clear-groups', '--'];
   try {
     execFileSync(asUser[0] as string, [...asUser.slice(1), process.execPath, BIN, '--version'], { stdio: 'ignore' });
     return (prefixCache = asUser);
   } catch {
     const caps = '-dac_override,-dac_read_search,-fowner';
-    return (prefixCache = ['setpriv', `--inh-caps=${caps}`, `--bounding-set=${caps}`, '--']);
+    return (prefixCache = [SETPRIV, `--inh-caps=${caps}`, `--bounding-set=${caps}`, '--']);
   }
 }
 

@@ -12,7 +12,7 @@ import { DAY, HOUR, listTree, makeTree, tempDir } from '../helpers/tree.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
-function run(baseDir: string, extra: Partial<CleanupOptions> = {}) {
+function run(baseDir: string, extra: Partial<Omit<CleanupOptions, 'stillDue'>> = {}) {
   const log = memoryLogger();
   const promise = runCleanup({
     baseDir,

@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import { runCleanup } from './cleanup.js';
+import { type Env, loadEnv, parsePositive, resolveBaseDir, resolveDays, resolveIntervalHours, resolveLogLevel, MAX_DAYS } from './config.js';
+import { CleanupError, EXIT } from './errors.js';
+import { openLogSink } from './log.js';
+import { readState, statePath } from './state.js';
+
+export interface AutoCleanupOptions {
+  /** Folder holding offline_incidents/ and mock_sparse_ai_cloud/. Default: VIGINT_BASE_DIR, else the current folder. */
+  readonly baseDir?: string;
+  /** Retention in days (> 0). Default: INCIDENT_RETENTION_DAYS, else 30. */
+  readonly retentionDays?: number;
+  /** Hours between two cleanups of the base folder, by any process. Default: CLEANUP_INTERVAL_HOURS, else 24. */
+  readonly intervalHours?: number;
+  /**
+   * The host's pino logger (the cleanup's lines then appear in the host's log). Default: our own,
+   * writing JSON lines asynchronously to standard error. Give one with an asynchronous
+   * destination: a synchronous one can hold the event loop on a full pipe.
+   */
+  readonly logger?: Logger;
+  /** Where the defaults come from. Default: process.env over ./.env (process.env is not modified). */
+  readonly env?: Env;
+  /** The clock (tests). Default: Date.now. */
+  readonly now?: () => number;
+  /** Longest stretch of synchronous work before the cleanup yields to the host, in ms. Default 10. */
+  readonly sliceMs?: number;
+}
+
+export interface AutoCleanup {
+  /**
+   * Call whenever the host sends an alert: starts a cleanup in the background if one is due.
+   * Returns at once; never throws; does nothing while a cleanup is under way.
+   */
+  notify(): void;
+  /** Resolves once no cleanup is running and its log lines are written (tests, shutdown). */
+  idle(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+/** After a failed attempt (unwritable folder, lock held), wait this long before the next one. */
+const RETRY_MS = 5 * 60_000;
+
+/**
+ * The built-in cleanup for the alerting service. A cleanup is due when `intervalHours` have
+ * passed since the last real run of the base folder by any process (the CLI from cron
+ * included), as recorded in `<base>/.vigint-cleanup-state.json`; no valid record means due.
+ * Runs take the same lock as the CLI. Invalid options or environment values throw here, at
+ * start-up, rather than at the first alert.
+ */
+export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup {
+  const env = options.env ?? loadEnv(process.cwd(), process.env);
+  const baseDir = resolveBaseDir(options.baseDir, env, process.cwd());
+  const days =
+    options.retentionDays !== undefined ? parsePositive(String(options.retentionDays), 'retentionDays', MAX_DAYS) : resolveDays(undefined, env);
+  const intervalMs = resolveIntervalHours(options.intervalHours, env) * HOUR;
+  const sink = options.logger ? undefined : openLogSink({ level: resolveLogLevel(env) });
+  const logger = (options.logger ?? sink?.logger) as Logger;
+  const clock = options.now ?? Date.now;
+  const sliceMs = options.sliceMs ?? 10;
+
+  let running: Promise<void> | undefined;
+  /** No attempt before this instant (ms): the next due time as last known, or a retry delay. */
+  let notBefore = Number.NEGATIVE_INFINITY;
+
+  const due = (last: number | undefined, now: number): boolean => last === undefined || last > now || now - last >= intervalMs;
+
+  async function cycle(): Promise<void> {
+    const now = clock();
+    if (now < notBefore) return;
+    const state = readState(baseDir);
+    if (state.kind === 'invalid') {
+      logger.warn({ path: statePath(baseDir), reason: state.reason }, 'cleanup: the state file is not valid; a cleanup is due');
+    }
+    const last = state.kind === 'ok' ? state.lastRunStartMs : undefined;
+    if (last !== undefined && last > now) {
+      logger.warn({ lastRunStart: new Date(last).toISOString() }, 'cleanup: the last run is recorded in the future (clock problem); a cleanup is due');
+    }
+    if (!due(last, now)) {
+      notBefore = (last as number) + intervalMs;
+      return;
+    }
+    try {
+      const result = await runCleanup({
+        baseDir,
+        days,
+        dryRun: false,
+        categories: ['incidents', 'videos'],
+        logger,
+        now: clock,
+        sliceMs,
+        logBackpressure: sink?.backpressure,
+        stillDue: due,
+      });
+      const after = readState(baseDir);
+      notBefore = after.kind === 'ok' ? after.lastRunStartMs + intervalMs : clock() + RETRY_MS;
+      if (result === undefined) logger.debug('cleanup: another process has just run it; not due any more');
+    } catch (err) {
+      notBefore = clock() + RETRY_MS;
+      if (err instanceof CleanupError && err.exitStatus === EXIT.locked) {
+        logger.info({ baseDir }, 'cleanup: skipped, another cleanup of this folder is running');
+      } else {
+        logger.error({ err, baseDir }, 'cleanup: automatic cleanup failed; the host goes on');
+      }
+    }
+  }
+
+  return {
+    notify() {
+      try {
+        if (running) return;
+        running = new Promise<void>((resolve) => setImmediate(resolve))
+          .then(cycle)
+          .catch((err: unknown) => {
+            try {
+              logger.error({ err }, 'cleanup: automatic cleanup failed; the host goes on');
+            } catch {
+              // a logger that throws must not reach the host either
+            }
+          })
+          .finally(() => {
+            running = undefined;
+          });
+      } catch {
+        // notify() never throws
+      }
+    },
+    async idle() {
+      while (running) await running;
+      await sink?.drained();
+    },
+  };
+}

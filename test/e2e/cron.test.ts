@@ -1,0 +1,139 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRON_MARKER } from '../../src/cron.js';
+import { BIN, isRoot, runCli } from '../helpers/cli.js';
+import { listTree, makeTree, tempDir } from '../helpers/tree.js';
+
+/**
+ * The cron commands edit the crontab of whoever runs them, so these tests run them as a
+ * throwaway user created here (root only): never the crontab of the person running the tests.
+ */
+const user = `vct${crypto.randomBytes(3).toString('hex')}`;
+const home = `/home/${user}`;
+
+function whyCannotRun(): string | undefined {
+  if (!isRoot) return 'needs root to create a throwaway user (never touches your own crontab)';
+  try {
+    execFileSync('sh', ['-c', 'command -v crontab'], { stdio: 'ignore' });
+  } catch {
+    return 'no crontab program: .ci/run installs the Debian package cron';
+  }
+  return undefined;
+}
+const skipReason = whyCannotRun();
+if (skipReason) console.warn(`cron tests skipped: ${skipReason}`);
+
+const asUser = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { asUser: user, cwd: home, env: { HOME: home, LOGNAME: user, USER: user, ...env } });
+
+function crontab(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('crontab', ['-u', user, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const setCrontab = (content: string): void => void execFileSync('crontab', ['-u', user, '-'], { input: content });
+
+describe.skipIf(skipReason !== undefined)('vigint-cleanup cron (real crontab, throwaway user)', () => {
+  beforeAll(() => {
+    execFileSync('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/sh', user]);
+    // The user must be able to run the program from this checkout.
+    const check = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', process.execPath, BIN, '--version']);
+    if (check.status !== 0) throw new Error(`${user} cannot run ${BIN}: put the checkout where other users can read it`);
+  });
+  afterAll(() => {
+    spawnSync('crontab', ['-u', user, '-r']);
+    spawnSync('userdel', ['--remove', user]);
+  });
+
+  const theirs = '# backups\nMAILTO=""\nSHELL=/bin/sh\n30 2 * * * /usr/bin/true   # nightly, spacing kept\n\n';
+
+  it('install puts one line, runnable as cron runs it; reinstall replaces it; remove restores the crontab', async () => {
+    setCrontab(theirs);
+    const base = tempDir();
+    makeTree(base, {
+      'offline_incidents/offline_incident_old.txt': { ageDays: 10 },
+      'offline_incidents/offline_incident_new.txt': { ageDays: 2 },
+      'mock_sparse_ai_cloud/old.mp4': { ageDays: 40 },
+      'mock_sparse_ai_cloud/old.json': { ageDays: 40 },
+    });
+    execFileSync('chown', ['-R', `${user}:${user}`, base]);
+    const logFile = path.join(home, 'cleanup.log');
+
+    const first = await asUser(['cron', 'install', '--base-dir', base, '--time', '04:15', '--days', '7', '--log-file', logFile]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`Installed in the crontab of ${user}`);
+    const second = await asUser(['cron', 'install', '--base-dir', base, '--days', '7', '--log-file', logFile]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('Replaced in');
+
+    const installed = crontab('-l').stdout;
+    const ours = installed.split('\n').filter((l) => l.endsWith(CRON_MARKER));
+    expect(ours).toHaveLength(1);
+    const line = ours[0] as string;
+    expect(installed).toBe(`${theirs}${line}\n`);
+    expect(line).toBe(`0 3 * * * ${process.execPath} ${BIN} --base-dir ${base} --days 7 >> ${logFile} 2>&1 ${CRON_MARKER}`);
+
+    const show = await asUser(['cron', 'show']);
+    expect(show).toMatchObject({ code: 0, stdout: `${line}\n` });
+
+    // Run the line as cron does: its own bare environment, sh -c, in the home folder, as the user.
+    const command = line.split(' ').slice(5).join(' ').replace(/\\%/g, '%');
+    const ran = spawnSync(
+      'setpriv',
+      [`--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', '/usr/bin/env', '-i', `HOME=${home}`, `LOGNAME=${user}`, 'PATH=/usr/bin:/bin', 'SHELL=/bin/sh', '/bin/sh', '-c', command],
+      { cwd: home, encoding: 'utf8' },
+    );
+    expect(ran.status).toBe(0);
+    expect(listTree(base)).toEqual(['.vigint-cleanup-state.json', 'mock_sparse_ai_cloud/', 'offline_incidents/', 'offline_incidents/offline_incident_new.txt']);
+    const log = fs.readFileSync(logFile, 'utf8');
+    expect(log).toContain('AUTOMATIC CLEANUP - Retention: 7 days');
+    expect(log).toContain('Files deleted: 3');
+    expect(log).toContain('"msg":"Cleanup complete: 3 files deleted, 0.00 MB freed"');
+
+    const removed = await asUser(['cron', 'remove']);
+    expect(removed.code).toBe(0);
+    expect(crontab('-l').stdout).toBe(theirs);
+    expect((await asUser(['cron', 'remove'])).stdout).toContain('nothing changed');
+    expect((await asUser(['cron', 'show'])).stderr).toContain(`no vigint-cleanup line in the crontab of ${user}`);
+  });
+
+  it('a user without a crontab: install, then remove, leaves no crontab', async () => {
+    crontab('-r');
+    expect((await asUser(['cron', 'install'])).code).toBe(0);
+    expect(crontab('-l').stdout).toMatch(new RegExp(`^0 3 \\* \\* \\* .* --base-dir ${home} --days 30 >> /tmp/vigint_cleanup.log 2>&1 # vigint-cleanup\\n$`));
+    expect((await asUser(['cron', 'remove'])).code).toBe(0);
+    expect(crontab('-l').status).toBe(1);
+  });
+
+  it('the configured retention is the default: INCIDENT_RETENTION_DAYS from the environment', async () => {
+    crontab('-r');
+    expect((await asUser(['cron', 'install'], { INCIDENT_RETENTION_DAYS: '90' })).code).toBe(0);
+    expect(crontab('-l').stdout).toContain(' --days 90 >> ');
+    crontab('-r');
+  });
+
+  it.each([
+    ['--time 25:00', ['cron', 'install', '--time', '25:00'], /invalid --time '25:00'/, 2],
+    ['--time 3', ['cron', 'install', '--time', '3'], /invalid --time '3'/, 2],
+    ['--days 0', ['cron', 'install', '--days', '0'], /invalid --days '0'/, 2],
+    ['an unknown action', ['cron', 'frobnicate'], /unknown cron action/, 2],
+    ['no action', ['cron'], /cron needs an action/, 2],
+    ['a base folder that does not exist', ['cron', 'install', '--base-dir', '/nonexistent/x'], /base folder \/nonexistent\/x cannot be used/, 2],
+  ])('%s: refused, the crontab untouched', async (_label, args, message, code) => {
+    setCrontab(theirs);
+    const r = await asUser(args);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(crontab('-l').stdout).toBe(theirs);
+  });
+
+  it('no crontab program: a clear error naming the package, the crontab untouched', async () => {
+    setCrontab(theirs);
+    const r = await asUser(['cron', 'install'], { PATH: '/nonexistent' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the crontab program was not found on PATH: install the cron package (Debian, Ubuntu: apt-get install cron');
+    expect(crontab('-l').stdout).toBe(theirs);
+  });
+});

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, logLines, runCli } from '../helpers/cli.js';
+import { makeTree, tempDir } from '../helpers/tree.js';
+
+/** Runs a small host program that imports the package by its name, as the alerting service does. */
+function host(source: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const HOST = `
+import { createAutoCleanup } from 'vigint-cleanup';
+const auto = createAutoCleanup({ baseDir: process.env.BASE });
+for (let i = 0; i < 3; i++) auto.notify();   // three alerts
+await auto.idle();
+console.log(JSON.stringify({ ok: true }));
+`;
+
+describe("import { createAutoCleanup } from 'vigint-cleanup'", () => {
+  it('a cleanup run by the CLI (cron) counts: the host does not clean again within the interval', async () => {
+    const base = tempDir();
+    const cli = await runCli(['--base-dir', base, '--json']);
+    expect(cli.code).toBe(0);
+    const afterCli = { 'offline_incidents/offline_incident_late.txt': { ageDays: 60 } };
+    makeTree(base, afterCli);
+
+    const notDue = await host(HOST, { BASE: base });
+    expect(notDue.code).toBe(0);
+    expect(notDue.stdout.trim()).toBe('{"ok":true}');
+    expect(fs.existsSync(path.join(base, 'offline_incidents', 'offline_incident_late.txt'))).toBe(true);
+    expect(logLines(notDue.stderr).map((l) => l.msg)).not.toContain('Running automatic cleanup (retention: 30 days)');
+
+    // with an interval shorter than the time since the CLI's run, it is due: one run, logged
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const due = await host(HOST, { BASE: base, CLEANUP_INTERVAL_HOURS: '0.0001' });
+    expect(due.code).toBe(0);
+    expect(fs.existsSync(path.join(base, 'offline_incidents', 'offline_incident_late.txt'))).toBe(false);
+    const msgs = logLines(due.stderr).map((l) => l.msg);
+    expect(msgs.filter((m) => m === 'Running automatic cleanup (retention: 30 days)')).toHaveLength(1);
+    expect(msgs).toContain('Cleanup complete: 1 files deleted, 0.00 MB freed');
+  });
+
+  it('a bad CLEANUP_INTERVAL_HOURS is refused at start-up with a clear message', async () => {
+    const r = await host(
+      `import { createAutoCleanup } from 'vigint-cleanup';
+       try { createAutoCleanup({ baseDir: '/tmp' }); } catch (e) { console.log(e.name + ': ' + e.message); }`,
+      { CLEANUP_INTERVAL_HOURS: 'twice a day' },
+    );
+    expect(r.stdout.trim()).toMatch(/^CleanupError: invalid CLEANUP_INTERVAL_HOURS 'twice a day': expected a number greater than 0/);
+  });
+});
