@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// npm run bench -- [--files 100000] [--data sparse|real] [--runs 3] [--dir /var/tmp] [--no-stall]
+//
+// Times vigint-cleanup against GNU find on identical, seeded trees, in the same run: find's
+// selection vs our --dry-run, find -delete vs our real run, our status, and the longest event-loop
+// stall of the built-in cleanup. Checks that find and we leave exactly the same survivors.
+// Prints one table (medians) and writes every figure to bench/results/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildTree } from './tree.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.join(here, '..', 'bin', 'vigint-cleanup.js');
+const TIME = '/usr/bin/time';
+
+const { values: opts } = parseArgs({
+  options: {
+    files: { type: 'string', default: '100000' },
+    data: { type: 'string', default: 'sparse' },
+    runs: { type: 'string', default: '3' },
+    dir: { type: 'string', default: os.tmpdir() },
+    'no-stall': { type: 'boolean', default: false },
+  },
+});
+const files = Number(opts.files);
+const runs = Number(opts.runs);
+if (!Number.isInteger(files) || files < 1000 || files > 5_000_000) throw new Error('--files: a whole number from 1,000 to 5,000,000');
+if (!['sparse', 'real'].includes(opts.data)) throw new Error('--data: sparse or real');
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: a whole number >= 1');
+if (!fs.existsSync(TIME)) throw new Error(`${TIME} is needed to measure CPU time and peak RSS: apt-get install time`);
+
+const work = fs.mkdtempSync(path.join(opts.dir, 'vigint-bench-'));
+const now = Date.now();
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+function tree(name) {
+  const root = path.join(work, name);
+  const t = performance.now();
+  const expected = buildTree(root, { files, data: opts.data, now });
+  log(`built ${name} (${files.toLocaleString()} files, ${opts.data}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return { root, expected };
+}
+
+/** Runs a command under GNU time: wall and CPU seconds, peak RSS in MB. */
+function timed(label, argv, { stdout = '/dev/null' } = {}) {
+  const report = path.join(work, `time-${crypto.randomUUID()}.txt`);
+  const out = fs.openSync(stdout, 'w');
+  const r = spawnSync(TIME, ['-o', report, '-f', '%e %U %S %M', ...argv], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+  fs.closeSync(out);
+  const [wall, user, sys, rssKb] = fs.readFileSync(report, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  fs.rmSync(report);
+  if (r.status !== 0) throw new Error(`${label} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
+  return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
+}
+
+function findArgs(root, del) {
+  const q = (s) => `'${s}'`;
+  const tail = ['-mmin', '+43200', '-printf', q('%p %s %T@\\n'), ...(del ? ['-delete'] : [])];
+  const inc = ['find', q(path.join(root, 'offline_incidents')), '-maxdepth', '1', '-type', 'f', '-name', q('offline_incident_*.txt'), '!', '-name', q('.*'), ...tail];
+  const vid = ['find', q(path.join(root, 'mock_sparse_ai_cloud')), '-maxdepth', '1', '-type', 'f', '\\(', '-name', q('*.mp4'), '-o', '-name', q('*.json'), '\\)', '!', '-name', q('.*'), ...tail];
+  return ['sh', '-c', `${inc.join(' ')} >> ${q(path.join(root, '..', `find-${path.basename(root)}.log`))}; ${vid.join(' ')} >> ${q(path.join(root, '..', `find-${path.basename(root)}.log`))}`];
+}
+
+const ours = (root, extra) => [process.execPath, BIN, '--base-dir', root, '--days', '30', '--log-file', path.join(work, `ours-${path.basename(root)}.log`), '--json', ...extra];
+
+/** Sorted names of every entry below root, but for our own state file, as one hash (survivor check). */
+function survivors(root) {
+  const names = [];
+  const walk = (dir) => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (dir === root && (d.name === '.vigint-cleanup-state.json' || d.name === '.vigint-cleanup.lock')) continue;
+      const p = path.join(dir, d.name);
+      names.push(path.relative(root, p));
+      if (d.isDirectory()) walk(p);
+    }
+  };
+  walk(root);
+  names.sort();
+  return { count: names.length, hash: crypto.createHash('sha256').update(names.join('\n')).digest('hex').slice(0, 16) };
+}
+
+const rm = (p) => fs.rmSync(p, { recursive: true, force: true });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const results = [];
+for (let run = 1; run <= runs; run++) {
+  log(`run ${run} of ${runs}`);
+  const r = { run };
+  // Dry runs and status share one tree: they change nothing (checked).
+  const dry = tree('dry');
+  r.findDry = timed('find (select)', findArgs(dry.root, false));
+  r.oursDry = timed('vigint-cleanup --dry-run', ours(dry.root, ['--dry-run']), { stdout: path.join(work, 'dry.json') });
+  r.status = timed('vigint-cleanup status', [process.execPath, BIN, 'status', '--base-dir', dry.root, '--days', '30', '--json']);
+  const dryReport = JSON.parse(fs.readFileSync(path.join(work, 'dry.json'), 'utf8'));
+  if (dryReport.totals.toDelete !== dry.expected.old) throw new Error(`dry run planned ${dryReport.totals.toDelete}, expected ${dry.expected.old}`);
+  const dryAfter = survivors(dry.root);
+  rm(dry.root);
+
+  const a = tree('find-delete');
+  r.findDelete = timed('find -delete', findArgs(a.root, true));
+  const b = tree('ours-delete');
+  r.oursDelete = timed('vigint-cleanup', ours(b.root, []), { stdout: path.join(work, 'real.json') });
+  const real = JSON.parse(fs.readFileSync(path.join(work, 'real.json'), 'utf8'));
+  const sa = survivors(a.root);
+  const sb = survivors(b.root);
+  if (sa.hash !== sb.hash) throw new Error(`survivors differ: find left ${sa.count}, we left ${sb.count}`);
+  if (real.totals.deleted !== a.expected.old || real.totals.failed !== 0) throw new Error(`deleted ${real.totals.deleted} (failed ${real.totals.failed}), expected ${a.expected.old}`);
+  const findLines = fs.readFileSync(path.join(work, 'find-find-delete.log'), 'utf8').split('\n').length - 1;
+  if (findLines !== a.expected.old) throw new Error(`find printed ${findLines}, expected ${a.expected.old}`);
+  const ourLines = execFileSync('grep', ['-c', '"msg":"cleanup: deleted"', path.join(work, 'ours-ours-delete.log')], { encoding: 'utf8' }).trim();
+  if (Number(ourLines) !== a.expected.old) throw new Error(`our log has ${ourLines} deletion lines, expected ${a.expected.old}`);
+  r.survivors = { find: sa, ours: sb, dryUnchangedCount: dryAfter.count };
+  r.deleted = real.totals.deleted;
+  rm(a.root);
+  rm(b.root);
+
+  if (!opts['no-stall']) {
+    const c = tree('auto');
+    const s = spawnSync(process.execPath, [path.join(here, 'stall.js'), c.root], { encoding: 'utf8' });
+    if (s.status !== 0) throw new Error(`stall.js: ${s.stderr}`);
+    r.stall = JSON.parse(s.stdout);
+    if (r.stall.deleted !== c.expected.old) throw new Error(`built-in cleanup deleted ${r.stall.deleted}, expected ${c.expected.old}`);
+    rm(c.root);
+  }
+  for (const f of fs.readdirSync(work)) rm(path.join(work, f));
+  results.push(r);
+  log(JSON.stringify(r));
+}
+rm(work);
+
+const pick = (key, field) => median(results.map((r) => r[key][field]));
+const row = (label, key, vs) => {
+  const wall = pick(key, 'wall');
+  return {
+    label,
+    wall,
+    cpu: pick(key, 'cpu'),
+    rssMb: pick(key, 'rssMb'),
+    filesPerSec: Math.round(files / wall),
+    ratio: vs ? median(results.map((r) => r[key].wall / r[vs].wall)) : undefined,
+  };
+};
+const rows = [
+  row('find (select, print)', 'findDry'),
+  row('vigint-cleanup --dry-run', 'oursDry', 'findDry'),
+  row('vigint-cleanup status', 'status', 'findDry'),
+  row('find -delete (print)', 'findDelete'),
+  row('vigint-cleanup (delete, log)', 'oursDelete', 'findDelete'),
+];
+const stallMs = opts['no-stall'] ? undefined : median(results.map((r) => r.stall.maxStallMs));
+
+const title = `${files.toLocaleString('en-US')} files, ${opts.data} data, median of ${runs} run(s), ${os.cpus().length} cores, node ${process.version}`;
+const lines = [
+  title,
+  '',
+  '| command | wall s | CPU s | peak RSS MB | files/s | × find (same run) |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.label} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMb.toFixed(0)} | ${r.filesPerSec.toLocaleString('en-US')} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} |`),
+];
+if (stallMs !== undefined) lines.push('', `built-in cleanup (library), same tree: longest event-loop stall ${stallMs.toFixed(1)} ms (median of runs)`);
+console.log(lines.join('\n'));
+
+fs.mkdirSync(path.join(here, 'results'), { recursive: true });
+const out = path.join(here, 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}-${opts.data}-${files}.json`);
+fs.writeFileSync(out, `${JSON.stringify({ files, data: opts.data, runs, node: process.version, cores: os.cpus().length, rows, stallMs, results }, null, 2)}\n`);
+console.log(`\nfigures: ${path.relative(process.cwd(), out)}`);
