@@ -2,7 +2,9 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { type CategoryId, categoryById } from './categories.js';
 import { type SweepOptions, sweepCategory } from './delete.js';
+import type { LogLevel } from './config.js';
 import { acquireLock } from './lock.js';
+import { sweepInWorkers } from './parallel.js';
 import { cutoffMs } from './plan.js';
 import { type CategoryResult, type CleanupResult, type FailureRecord, MAX_ERRORS, sumTallies } from './result.js';
 import { formatDays, formatMB } from './format.js';
@@ -22,6 +24,15 @@ export interface CleanupOptions {
   readonly concurrency?: SweepOptions['concurrency'];
   readonly sliceMs?: SweepOptions['sliceMs'];
   readonly logBackpressure?: SweepOptions['logBackpressure'];
+  /**
+   * Sweep in this many worker threads, each taking a share of every folder (0 or unset: in this
+   * thread). With `logFd`, workers write their lines to that descriptor (our own log); without, they
+   * send them to `logger` (a host's logger). `logDrained` lets the first line reach the log first.
+   */
+  readonly workers?: number;
+  /** With workers: change into each folder, for cheaper system calls (the CLI's own process only). */
+  readonly chdir?: boolean;
+  readonly logFd?: { readonly fd: number; readonly level: LogLevel; readonly drained: () => Promise<void> };
   readonly onProgress?: (categoryId: CategoryId, soFar: CategoryResult) => void;
   readonly beforeRecheck?: SweepOptions['beforeRecheck'];
   /**
@@ -65,29 +76,17 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
     const onFailure = (record: FailureRecord): void => {
       if (errors.length < MAX_ERRORS) errors.push(record);
     };
-    const categories: Partial<Record<CategoryId, CategoryResult>> = {};
-    for (const id of options.categories) {
-      const category = categoryById(id);
-      const onProgress = options.onProgress;
-      const result = await sweepCategory(category, path.join(baseDir, category.folder), {
-        cutoff,
-        startMs,
-        dryRun,
-        logger,
-        onFailure,
-        concurrency: options.concurrency,
-        sliceMs: options.sliceMs,
-        logBackpressure: options.logBackpressure,
-        onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
-        beforeRecheck: options.beforeRecheck,
-      });
+    const categories =
+      options.workers !== undefined && options.workers > 0
+        ? await sweepParallel(options, options.workers, cutoff, startMs, onFailure)
+        : await sweepHere(options, cutoff, startMs, onFailure);
+    for (const result of Object.values(categories)) {
       if (result.future > 0) {
         logger.warn(
           { dir: result.dir, count: result.future },
           `cleanup: ${result.future} file(s) dated in the future were kept; check the system clock`,
         );
       }
-      categories[id] = result;
     }
     const totals = sumTallies(Object.values(categories));
     logger.info(
@@ -110,4 +109,55 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
   } finally {
     lock?.release();
   }
+}
+
+type Results = Partial<Record<CategoryId, CategoryResult>>;
+
+async function sweepHere(options: CleanupOptions, cutoff: number, startMs: number, onFailure: (r: FailureRecord) => void): Promise<Results> {
+  const categories: Results = {};
+  for (const id of options.categories) {
+    const category = categoryById(id);
+    const onProgress = options.onProgress;
+    categories[id] = await sweepCategory(category, path.join(options.baseDir, category.folder), {
+      cutoff,
+      startMs,
+      dryRun: options.dryRun,
+      logger: options.logger,
+      onFailure,
+      concurrency: options.concurrency,
+      sliceMs: options.sliceMs,
+      logBackpressure: options.logBackpressure,
+      onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
+      beforeRecheck: options.beforeRecheck,
+    });
+  }
+  return categories;
+}
+
+async function sweepParallel(
+  options: CleanupOptions,
+  workers: number,
+  cutoff: number,
+  startMs: number,
+  onFailure: (r: FailureRecord) => void,
+): Promise<Results> {
+  const dirs = {} as Record<CategoryId, string>;
+  for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
+  // the start line first: workers write to the same log
+  if (options.logFd) await options.logFd.drained();
+  return sweepInWorkers({
+    baseDir: options.baseDir,
+    categories: options.categories,
+    dirs,
+    cutoff,
+    startMs,
+    dryRun: options.dryRun,
+    workers,
+    concurrency: options.concurrency,
+    chdir: options.chdir === true,
+    logger: options.logger,
+    log: options.logFd ? { kind: 'fd', fd: options.logFd.fd, level: options.logFd.level } : { kind: 'forward' },
+    onFailure,
+    onProgress: options.onProgress,
+  });
 }

@@ -67,6 +67,9 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
       logger: sink.logger,
       now: ctx.now,
       logBackpressure: sink.backpressure,
+      workers: Math.min(2, os.availableParallelism()),
+      chdir: true,
+      logFd: { fd: sink.fd, level, drained: sink.drained },
     });
     ctx.stdout.write(flags.json ? formatJson(result) : formatText(result));
     const first = result.errors[0];

@@ -1,11 +1,30 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
 import { type Category, nameClassifier } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
+import { isoString } from './iso.js';
 import { decide, stillDeletable } from './plan.js';
 import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
 import { type ScannedFile, lookOf, scanFolder } from './scan.js';
+
+/** What the sweep needs of a logger: a pino Logger fits, and so does the workers' forwarder. */
+export interface SweepLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** One of `count` disjoint shares of a folder's names, by a hash of the name (see `inShard`). */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** FNV-1a over the name's UTF-16 units: cheap, stable, and spreads numbered names evenly. */
+export function inShard(name: string, shard: Shard): boolean {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % shard.count === shard.index;
+}
 
 export interface SweepOptions {
   /** Files with an mtime strictly before this (ms since the epoch) are deleted. */
@@ -13,7 +32,14 @@ export interface SweepOptions {
   /** When the run started (ms); later mtimes are "future". */
   readonly startMs: number;
   readonly dryRun: boolean;
-  readonly logger: Logger;
+  readonly logger: SweepLogger;
+  /**
+   * Only this share of the names (workers sweep one folder together, each its own share). A
+   * failure to read the folder itself is reported by share 0 only, so it counts once.
+   */
+  readonly shard?: Shard;
+  /** The working directory is the folder: use bare names (see scanFolder). */
+  readonly fromCwd?: boolean;
   /** Called for every failure, in order. */
   readonly onFailure: (failure: FailureRecord) => void;
   /**
@@ -48,7 +74,9 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   const { cutoff, startMs, dryRun, logger, onFailure } = options;
   const concurrency = options.concurrency ?? 32;
   const result = emptyCategoryResult(category.id, dir);
+  const shard = options.shard;
   const fail = (record: FailureRecord, msg: string): void => {
+    if (shard && shard.index > 0 && record.path === dir) return;
     result.failed++;
     logger.warn({ path: record.path, code: record.code, err: record.message }, msg);
     onFailure(record);
@@ -66,11 +94,11 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   };
   const unlink = (file: ScannedFile, size: number): void => {
     inFlight++;
-    fs.unlink(file.path, (err) => {
+    fs.unlink(file.at, (err) => {
       if (!err) {
         result.deleted++;
         result.bytesFreed += size;
-        logger.info({ path: file.path, size, mtime: new Date(file.mtimeMs).toISOString() }, 'cleanup: deleted');
+        logger.info({ path: file.path, size, mtime: isoString(file.mtimeMs) }, 'cleanup: deleted');
       } else if (err.code === 'ENOENT') {
         result.skipped++;
         logger.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
@@ -83,7 +111,9 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
 
   let sliceStart = performance.now();
   let seen = 0;
-  for (const item of scanFolder(dir, nameClassifier(category))) {
+  const classify = nameClassifier(category);
+  const accept = shard && shard.count > 1 ? (name: string) => (inShard(name, shard) ? classify(name) : undefined) : classify;
+  for (const item of scanFolder(dir, accept, options.fromCwd)) {
     seen++;
     if ('failure' in item) {
       fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
@@ -99,14 +129,14 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
         result.bytesToDelete += item.size;
         if (dryRun) {
           logger.info(
-            { path: item.path, size: item.size, mtime: new Date(item.mtimeMs).toISOString(), dryRun: true },
+            { path: item.path, size: item.size, mtime: isoString(item.mtimeMs), dryRun: true },
             'cleanup: would delete (dry run)',
           );
         } else {
           options.beforeRecheck?.(item);
           let now: fs.Stats | undefined;
           try {
-            now = fs.lstatSync(item.path, { throwIfNoEntry: false });
+            now = fs.lstatSync(item.at, { throwIfNoEntry: false });
           } catch (err) {
             fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
             continue;

@@ -7,7 +7,10 @@ import type { FailureRecord } from './result.js';
 /** A regular file directly inside a category folder whose name matched. */
 export interface ScannedFile extends FileLook {
   readonly name: string;
+  /** Absolute path, for reports and logs. */
   readonly path: string;
+  /** What system calls are given: the bare name when scanning from the working directory. */
+  readonly at: string;
   readonly kind: FileKind;
   readonly size: number;
 }
@@ -36,14 +39,19 @@ function failure(path: string, err: unknown): ScanFailure {
  * Synchronous on purpose: the round trip of an async call costs more than an lstat. The folder
  * itself may be a symbolic link (opendir follows it once); nothing inside is followed: the type
  * comes from lstat. A missing folder yields nothing.
+ *
+ * `fromCwd`: the working directory is `dir` (the CLI changes into each folder): system calls take
+ * bare names, as find's fstatat does, and the kernel resolves one component instead of the whole
+ * path (lstat took half the time); `dir` is then only used in reports.
  */
 export function* scanFolder(
   dir: string,
   classify: (name: string) => FileKind | undefined,
+  fromCwd = false,
 ): Generator<ScannedFile | ScanFailure, void, undefined> {
   let handle: fs.Dir;
   try {
-    handle = fs.opendirSync(dir, { bufferSize: 128 });
+    handle = fs.opendirSync(fromCwd ? '.' : dir, { bufferSize: 128 });
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') yield failure(dir, err);
     return;
@@ -63,9 +71,10 @@ export function* scanFolder(
       const kind = classify(name);
       if (kind === undefined || knownNotRegular(entry)) continue;
       const path = prefix + name;
+      const at = fromCwd ? name : path;
       let stat: fs.Stats | undefined;
       try {
-        stat = fs.lstatSync(path, { throwIfNoEntry: false });
+        stat = fs.lstatSync(at, { throwIfNoEntry: false });
       } catch (err) {
         yield failure(path, err);
         continue;
@@ -75,6 +84,7 @@ export function* scanFolder(
       yield {
         name,
         path,
+        at,
         kind,
         size: stat.size,
         isFile: true,

@@ -58,6 +58,7 @@ describe('scanFolder', () => {
     expect(entry).toEqual({
       name: 'v.mp4',
       path: path.join(dir, 'v.mp4'),
+      at: path.join(dir, 'v.mp4'),
       kind: 'video',
       size: 12345,
       isFile: true,

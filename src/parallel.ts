@@ -1,0 +1,165 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { CategoryId } from './categories.js';
+import type { LogLevel } from './config.js';
+import { errnoCode, errorMessage } from './errors.js';
+import { type CategoryResult, type FailureRecord, MAX_ERRORS, TALLY_KEYS, emptyCategoryResult } from './result.js';
+import type { WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
+
+/**
+ * The built worker, found from src/ (tests) and from dist/ alike. A worker's heap is kept small:
+ * what it holds at once is a directory block and the log lines not yet written.
+ */
+const WORKER_URL = new URL('../dist/sweep-worker.js', import.meta.url);
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 };
+
+export interface ParallelSweep {
+  readonly baseDir: string;
+  readonly categories: readonly CategoryId[];
+  readonly dirs: Readonly<Record<CategoryId, string>>;
+  readonly cutoff: number;
+  readonly startMs: number;
+  readonly dryRun: boolean;
+  readonly workers: number;
+  readonly concurrency?: number | undefined;
+  /**
+   * Change the process's working directory into each folder, so that system calls take bare
+   * names (much cheaper). Only for a process of our own: never in a library host.
+   */
+  readonly chdir: boolean;
+  /** Lines of this thread (a folder it could not enter), and the workers' lines in `forward` mode. */
+  readonly logger: Logger;
+  /** `fd`: workers write their lines there; `forward`: they post them to `logger`. */
+  readonly log: { readonly kind: 'fd'; readonly fd: number; readonly level: LogLevel } | { readonly kind: 'forward' };
+  readonly onFailure: (record: FailureRecord) => void;
+  readonly onProgress?: ((id: CategoryId, soFar: CategoryResult) => void) | undefined;
+}
+
+/** Adds `part` (a worker's share) into `into`. */
+function merge(into: CategoryResult, part: CategoryResult): void {
+  for (const key of TALLY_KEYS) into[key] += part[key];
+  into.kinds.incident += part.kinds.incident;
+  into.kinds.video += part.kinds.video;
+  into.kinds.metadata += part.kinds.metadata;
+  into.future += part.future;
+}
+
+/** One worker, driven by commands; each `request` resolves with the worker's next reply of that type. */
+class SweepWorker {
+  private readonly worker: Worker;
+  private pending: { type: WorkerMessage['type']; resolve: (m: WorkerMessage) => void } | undefined;
+  private failure: Error | undefined;
+  private onFail: ((err: Error) => void) | undefined;
+
+  constructor(task: WorkerTask, job: ParallelSweep, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void) {
+    this.worker = new Worker(WORKER_URL, { workerData: task, resourceLimits: RESOURCE_LIMITS });
+    this.worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'log') {
+        for (const [level, obj, msg] of message.records) job.logger[level](obj, msg);
+        this.send({ type: 'ack' });
+      } else if (message.type === 'progress') {
+        onProgress(message);
+      } else if (this.pending?.type === message.type) {
+        const { resolve } = this.pending;
+        this.pending = undefined;
+        resolve(message);
+      }
+    });
+    const fail = (err: Error): void => {
+      this.failure ??= err;
+      this.onFail?.(this.failure);
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`a cleanup worker stopped (exit code ${code}) before it finished`)));
+  }
+
+  private send(command: WorkerCommand): void {
+    this.worker.postMessage(command);
+  }
+
+  request<T extends WorkerMessage['type']>(command: WorkerCommand, reply: T): Promise<Extract<WorkerMessage, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.onFail = reject;
+      this.pending = { type: reply, resolve: resolve as (m: WorkerMessage) => void };
+      this.send(command);
+    });
+  }
+
+  async end(): Promise<void> {
+    await this.request({ type: 'end' }, 'ended');
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  kill(): void {
+    this.worker.removeAllListeners('exit');
+    void this.worker.terminate();
+  }
+}
+
+/**
+ * Sweeps the categories with `workers` threads, each taking its share of every folder's names,
+ * one folder at a time (all of them in the same folder: with `chdir`, that is the working
+ * directory). The thread that calls it only coordinates, so a host's event loop is never held.
+ */
+export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
+  const count = Math.max(1, job.workers);
+  const progress: (CategoryResult | undefined)[] = new Array(count).fill(undefined);
+  const workers = Array.from({ length: count }, (_, index) => {
+    const task: WorkerTask = {
+      baseDir: job.baseDir,
+      cutoff: job.cutoff,
+      startMs: job.startMs,
+      dryRun: job.dryRun,
+      shard: { index, count },
+      concurrency: job.concurrency,
+      fromCwd: job.chdir,
+      log: job.log,
+    };
+    return new SweepWorker(task, job, (message) => {
+      progress[index] = message.result;
+      if (!job.onProgress) return;
+      const soFar = emptyCategoryResult(message.id, job.dirs[message.id]);
+      for (const p of progress) if (p?.id === message.id) merge(soFar, p);
+      job.onProgress(message.id, soFar);
+    });
+  });
+  const home = process.cwd();
+  const results: Partial<Record<CategoryId, CategoryResult>> = {};
+  let kept = 0;
+  try {
+    for (const id of job.categories) {
+      const dir = job.dirs[id];
+      const result = emptyCategoryResult(id, dir);
+      results[id] = result;
+      if (job.chdir) {
+        try {
+          process.chdir(dir);
+        } catch (err) {
+          // as the scan does: a missing folder is 0 files; any other problem, one failure
+          if (errnoCode(err) !== 'ENOENT') {
+            const record = { path: dir, code: errnoCode(err), message: errorMessage(err) };
+            result.failed++;
+            job.logger.warn({ path: dir, code: record.code, err: record.message }, 'cleanup: could not read folder');
+            if (kept++ < MAX_ERRORS) job.onFailure(record);
+          }
+          continue;
+        }
+      }
+      progress.fill(undefined);
+      const shares = await Promise.all(workers.map((w) => w.request({ type: 'sweep', id }, 'swept')));
+      for (const share of shares) {
+        merge(result, share.result);
+        for (const record of share.errors) if (kept++ < MAX_ERRORS) job.onFailure(record);
+      }
+    }
+    await Promise.all(workers.map((w) => w.end()));
+  } catch (err) {
+    for (const w of workers) w.kill();
+    throw err;
+  } finally {
+    if (job.chdir) process.chdir(home);
+  }
+  return results;
+}
