@@ -22,7 +22,13 @@ export interface AutoCleanupOptions {
   readonly env?: Env;
   /** The clock (tests). Default: Date.now. */
   readonly now?: () => number;
-  /** Longest stretch of synchronous work before the cleanup yields to the host, in ms. Default 10. */
+  /**
+   * Worker threads that sweep the folders (default 1): the host's thread then only writes the
+   * log lines (for a host's logger) and waits. 0: sweep in the host's thread, yielding to its
+   * event loop every `sliceMs`.
+   */
+  readonly workers?: number;
+  /** With `workers: 0`: the longest stretch of synchronous work before yielding, in ms. Default 10. */
   readonly sliceMs?: number;
 }
 
@@ -57,6 +63,7 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
   const logger = (options.logger ?? sink?.logger) as Logger;
   const clock = options.now ?? Date.now;
   const sliceMs = options.sliceMs ?? 10;
+  const workers = options.workers ?? 1;
 
   let running: Promise<void> | undefined;
   /** No attempt before this instant (ms): the next due time as last known, or a retry delay. */
@@ -88,6 +95,8 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
         logger,
         now: clock,
         sliceMs,
+        workers,
+        logFd: sink && { fd: sink.fd, level: resolveLogLevel(env), drained: sink.drained },
         logBackpressure: sink?.backpressure,
         stillDue: due,
       });

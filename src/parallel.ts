@@ -52,7 +52,8 @@ class SweepWorker {
   private onFail: ((err: Error) => void) | undefined;
 
   constructor(task: WorkerTask, job: ParallelSweep, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void) {
-    this.worker = new Worker(WORKER_URL, { workerData: task, resourceLimits: RESOURCE_LIMITS });
+    // execArgv: none of the host's flags (--input-type, loaders) apply to our worker, some break it
+    this.worker = new Worker(WORKER_URL, { workerData: task, resourceLimits: RESOURCE_LIMITS, execArgv: [] });
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'log') {
         for (const [level, obj, msg] of message.records) job.logger[level](obj, msg);

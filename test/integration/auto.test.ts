@@ -145,7 +145,7 @@ describe('createAutoCleanup', () => {
   it.each([
     [5, true],
     [1e9, false],
-  ])('sliceMs %d: the host event loop keeps turning during a long scan: %s', async (sliceMs, yields) => {
+  ])('in the host thread, sliceMs %d: the host event loop keeps turning during a long scan: %s', async (sliceMs, yields) => {
     const base = tempDir();
     const dir = path.join(base, 'offline_incidents');
     fs.mkdirSync(dir);
@@ -156,7 +156,7 @@ describe('createAutoCleanup', () => {
       fs.writeFileSync(p, '');
       fs.utimesSync(p, recent, recent);
     }
-    const auto = createAutoCleanup({ baseDir: base, logger: pino({ level: 'silent' }), now: () => T0, env: {}, sliceMs });
+    const auto = createAutoCleanup({ baseDir: base, logger: pino({ level: 'silent' }), now: () => T0, env: {}, workers: 0, sliceMs });
     let turns = 0;
     let done = false;
     const spin = (): void => {
@@ -171,5 +171,33 @@ describe('createAutoCleanup', () => {
     // a cleanup that holds the loop from start to end lets the timer run once or twice
     if (yields) expect(turns).toBeGreaterThan(10);
     else expect(turns).toBeLessThan(4);
+  });
+
+  it('in a worker (the default), the host thread only logs: its loop keeps turning, every line reaches the host logger', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 'offline_incidents');
+    fs.mkdirSync(dir);
+    const old = new Date(T0 - 60 * DAY);
+    for (let i = 0; i < 20_000; i++) {
+      const p = path.join(dir, `offline_incident_${i}.txt`);
+      fs.writeFileSync(p, '');
+      fs.utimesSync(p, old, old);
+    }
+    const log = memoryLogger();
+    const auto = createAutoCleanup({ baseDir: base, logger: log.logger, now: () => T0, env: {} });
+    let turns = 0;
+    let done = false;
+    const spin = (): void => {
+      turns++;
+      if (!done) setTimeout(spin, 0);
+    };
+    setTimeout(spin, 0);
+    auto.notify();
+    await auto.idle();
+    done = true;
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(log.lines.filter((l) => l.msg === 'cleanup: deleted')).toHaveLength(20_000);
+    expect(msgs(log.lines)).toContain('Cleanup complete: 20000 files deleted, 0.00 MB freed');
+    expect(turns).toBeGreaterThan(10);
   });
 });
