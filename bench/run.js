@@ -5,14 +5,13 @@
 // selection vs our --dry-run, find -delete vs our real run, our status, and the longest event-loop
 // stall of the built-in cleanup. Checks that find and we leave exactly the same survivors.
 // Prints one table (medians) and writes every figure to bench/results/.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildTree } from './tree.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.join(here, '..', 'bin', 'vigint-cleanup.js');
@@ -38,12 +37,25 @@ const work = fs.mkdtempSync(path.join(opts.dir, 'vigint-bench-'));
 const now = Date.now();
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-function tree(name) {
-  const root = path.join(work, name);
+/** Builds identical trees, two at a time (one process each), before anything is timed. */
+async function trees(names) {
   const t = performance.now();
-  const expected = buildTree(root, { files, data: opts.data, now });
-  log(`built ${name} (${files.toLocaleString()} files, ${opts.data}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  return { root, expected };
+  const build = (name) =>
+    new Promise((resolve, reject) => {
+      const root = path.join(work, name);
+      const child = spawn(process.execPath, [path.join(here, 'tree.js'), root, String(files), opts.data, String(now)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve({ root, expected: JSON.parse(out) }) : reject(new Error(`tree.js exited ${code}`))));
+    });
+  const built = {};
+  for (let i = 0; i < names.length; i += 2) {
+    const pair = await Promise.all(names.slice(i, i + 2).map(build));
+    names.slice(i, i + 2).forEach((n, j) => (built[n] = pair[j]));
+  }
+  log(`built ${names.join(', ')} (${files.toLocaleString()} files each, ${opts.data}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return built;
 }
 
 /** Runs a command under GNU time: wall and CPU seconds, peak RSS in MB. */
@@ -91,8 +103,9 @@ const results = [];
 for (let run = 1; run <= runs; run++) {
   log(`run ${run} of ${runs}`);
   const r = { run };
+  const built = await trees(opts['no-stall'] ? ['dry', 'find-delete', 'ours-delete'] : ['dry', 'find-delete', 'ours-delete', 'auto']);
   // Dry runs and status share one tree: they change nothing (checked).
-  const dry = tree('dry');
+  const dry = built.dry;
   r.findDry = timed('find (select)', findArgs(dry.root, false));
   r.oursDry = timed('vigint-cleanup --dry-run', ours(dry.root, ['--dry-run']), { stdout: path.join(work, 'dry.json') });
   r.status = timed('vigint-cleanup status', [process.execPath, BIN, 'status', '--base-dir', dry.root, '--days', '30', '--json']);
@@ -101,9 +114,9 @@ for (let run = 1; run <= runs; run++) {
   const dryAfter = survivors(dry.root);
   rm(dry.root);
 
-  const a = tree('find-delete');
+  const a = built['find-delete'];
   r.findDelete = timed('find -delete', findArgs(a.root, true));
-  const b = tree('ours-delete');
+  const b = built['ours-delete'];
   r.oursDelete = timed('vigint-cleanup', ours(b.root, []), { stdout: path.join(work, 'real.json') });
   const real = JSON.parse(fs.readFileSync(path.join(work, 'real.json'), 'utf8'));
   const sa = survivors(a.root);
@@ -120,7 +133,7 @@ for (let run = 1; run <= runs; run++) {
   rm(b.root);
 
   if (!opts['no-stall']) {
-    const c = tree('auto');
+    const c = built.auto;
     const s = spawnSync(process.execPath, [path.join(here, 'stall.js'), c.root], { encoding: 'utf8' });
     if (s.status !== 0) throw new Error(`stall.js: ${s.stderr}`);
     r.stall = JSON.parse(s.stdout);

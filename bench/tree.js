@@ -98,3 +98,10 @@ export function buildTree(root, { files, data, seed = 42, now }) {
   }
   return expected;
 }
+
+// As a program: node bench/tree.js ROOT FILES DATA NOW-MS (used to build trees in parallel).
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const [root, files, data, now] = process.argv.slice(2);
+  const expected = buildTree(root, { files: Number(files), data, now: Number(now) });
+  process.stdout.write(`${JSON.stringify(expected)}\n`);
+}

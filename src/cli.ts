@@ -26,6 +26,7 @@ import {
 } from './cron.js';
 import { CleanupError, EXIT, errorMessage } from './errors.js';
 import { openLogSink } from './log.js';
+import { type Progress, startProgress } from './progress.js';
 import { formatJson, formatText } from './report.js';
 import { collectStatus } from './status.js';
 import { formatStatusJson, formatStatusText } from './status-report.js';
@@ -48,6 +49,14 @@ interface Context {
   readonly now: () => number;
 }
 
+/**
+ * Worker threads of the CLI's sweeps: one per core, at most two. Beyond two, the folder's own
+ * lock in the kernel (unlinks in one directory take it in turn) leaves little to gain.
+ */
+function cliWorkers(): number {
+  return Math.min(2, os.availableParallelism());
+}
+
 async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number> {
   // Every input is validated before anything is opened, scanned or deleted.
   const days = resolveDays(flags.days, ctx.env);
@@ -58,6 +67,11 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   checkBaseDir(baseDir);
 
   const sink = openLogSink({ file: logFile, level });
+  // Progress is for a person at a terminal, and only where the log lines are not drawn already.
+  let progress: Progress | undefined;
+  if (ctx.stderr.isTTY === true && (logFile !== undefined || level === 'silent')) {
+    progress = startProgress(ctx.stderr, flags.dryRun === true);
+  }
   try {
     const result = await runCleanup({
       baseDir,
@@ -67,10 +81,12 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
       logger: sink.logger,
       now: ctx.now,
       logBackpressure: sink.backpressure,
-      workers: Math.min(2, os.availableParallelism()),
+      workers: cliWorkers(),
       chdir: true,
       logFd: { fd: sink.fd, level, drained: sink.drained },
+      onProgress: progress && ((id, soFar) => progress?.update(id, soFar)),
     });
+    progress?.stop();
     ctx.stdout.write(flags.json ? formatJson(result) : formatText(result));
     const first = result.errors[0];
     if (first !== undefined) {
@@ -81,6 +97,7 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
     }
     return result.totals.failed > 0 ? EXIT.partial : EXIT.ok;
   } catch (err) {
+    progress?.stop();
     if (err instanceof CleanupError) sink.logger.error({ code: err.code }, `cleanup: ${err.message}`);
     throw err;
   } finally {
@@ -93,7 +110,7 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
   const categories = resolveCategories(flags);
   const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
   checkBaseDir(baseDir);
-  const result = await collectStatus({ baseDir, days, categories, now: ctx.now });
+  const result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers: cliWorkers(), chdir: true });
   const color = ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined;
   ctx.stdout.write(flags.json ? formatStatusJson(result) : formatStatusText(result, color));
   const first = result.errors[0];

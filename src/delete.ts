@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { type Category, nameClassifier } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
 import { isoString } from './iso.js';
+import type { FileLog } from './log.js';
 import { decide, stillDeletable } from './plan.js';
 import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
 import { type ScannedFile, lookOf, scanFolder } from './scan.js';
@@ -52,6 +53,8 @@ export interface SweepOptions {
    * yield for its own sake (the CLI). The built-in cleanup sets it so its host stays responsive.
    */
   readonly sliceMs?: number;
+  /** A faster way to log each file's line (our own logger's `fileLog`); else `logger.info`. */
+  readonly fileLog?: FileLog | undefined;
   /** Resolves when the log is ready for more; undefined when it already is. */
   readonly logBackpressure?: () => Promise<void> | undefined;
   /** Called now and then with the category's counters so far. */
@@ -75,6 +78,9 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   const concurrency = options.concurrency ?? 32;
   const result = emptyCategoryResult(category.id, dir);
   const shard = options.shard;
+  const fileLog: FileLog =
+    options.fileLog ??
+    ((msg, path, size, mtimeMs, dry) => logger.info(dry ? { path, size, mtime: isoString(mtimeMs), dryRun: true } : { path, size, mtime: isoString(mtimeMs) }, msg));
   const fail = (record: FailureRecord, msg: string): void => {
     if (shard && shard.index > 0 && record.path === dir) return;
     result.failed++;
@@ -98,7 +104,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       if (!err) {
         result.deleted++;
         result.bytesFreed += size;
-        logger.info({ path: file.path, size, mtime: isoString(file.mtimeMs) }, 'cleanup: deleted');
+        fileLog('cleanup: deleted', file.path, size, file.mtimeMs, false);
       } else if (err.code === 'ENOENT') {
         result.skipped++;
         logger.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
@@ -128,10 +134,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
         result.toDelete++;
         result.bytesToDelete += item.size;
         if (dryRun) {
-          logger.info(
-            { path: item.path, size: item.size, mtime: isoString(item.mtimeMs), dryRun: true },
-            'cleanup: would delete (dry run)',
-          );
+          fileLog('cleanup: would delete (dry run)', item.path, item.size, item.mtimeMs, true);
         } else {
           options.beforeRecheck?.(item);
           let now: fs.Stats | undefined;

@@ -1,31 +1,28 @@
 import fs from 'node:fs';
 
-/** Lines are written once this many bytes wait (or when the last write ends, or on a timer). */
-const CHUNK = 64 << 10;
+/** Bytes per buffer: a buffer is written when full (or when the last write ends, or on a timer). */
+const CHUNK = 256 << 10;
 /** A lone line waits at most this long before it is written (the built-in cleanup's few lines). */
 const IDLE_FLUSH_MS = 50;
 /** When a pipe is full (EAGAIN), try again after this long, without holding the thread. */
 const RETRY_MS = 10;
-/**
- * One buffer, reused for every write (only one write is in flight at a time): a fresh Buffer per
- * write lives outside V8's heap until a major GC, and a million lines left tens of MB of them.
- */
-const SCRATCH = 4 << 20;
 
 /**
- * An asynchronous destination for pino that stays O(1) per line. sonic-boom appends each line
- * to one growing string and measures it on every write, which costs 3 to 12 µs a line at the
- * volumes a cleanup logs (a line per file; measured); here lines wait in an array, joined once
- * per write. Writes are asynchronous (fs.write on the thread pool), never a sleep on a full pipe.
- * `pending` counts the bytes not yet written, for the caller's backpressure.
+ * An asynchronous destination for pino that costs O(1) per line and keeps no line as a string.
+ * sonic-boom appends each line to one growing string and measures it on every write (3-12 µs a
+ * line at the volumes a cleanup logs, a line per file; measured). Here each line is encoded at
+ * once into a pooled buffer, so its string dies young instead of being promoted with every
+ * other waiting line; full buffers are written in order with fs.write (the thread pool), never
+ * with a sleep on a full pipe. `pending` counts the bytes not yet written, for backpressure.
  */
 export class LineSink {
-  private lines: string[] = [];
-  private queued = 0;
+  private current: Buffer = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
+  private readonly queue: { buf: Buffer; len: number }[] = [];
+  private readonly spare: Buffer[] = [];
   private writing = false;
   private timer: NodeJS.Timeout | undefined;
   private waiters: { limit: number; resolve: () => void }[] = [];
-  private scratch: Buffer | undefined;
   /** Bytes given and not yet written. */
   pending = 0;
   /** Set when the destination failed (a reader that went away): later lines are dropped. */
@@ -35,75 +32,85 @@ export class LineSink {
 
   write(line: string): void {
     if (this.broken) return;
-    const bytes = Buffer.byteLength(line);
-    this.lines.push(line);
-    this.queued += bytes;
-    this.pending += bytes;
-    if (this.writing) return;
-    if (this.queued >= CHUNK) this.flush();
-    else this.flushSoon();
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: room for that means the line fits
+    if (this.used + line.length * 3 > CHUNK) {
+      this.seal();
+      if (line.length * 3 > CHUNK) {
+        const big = Buffer.from(line);
+        this.queue.push({ buf: big, len: big.length });
+        this.pending += big.length;
+        this.kick();
+        return;
+      }
+    }
+    const n = this.current.write(line, this.used);
+    this.used += n;
+    this.pending += n;
+    if (!this.writing) this.flushSoon();
+  }
+
+  /** Resolves once at most `limit` bytes are waiting (or the destination broke). */
+  waitUntil(limit: number): Promise<void> | undefined {
+    if (this.pending <= limit || this.broken) return undefined;
+    if (!this.writing) this.seal();
+    return new Promise((resolve) => this.waiters.push({ limit, resolve }));
+  }
+
+  /** Queues the current buffer (if it holds anything) and starts writing. */
+  private seal(): void {
+    if (this.used > 0) {
+      this.queue.push({ buf: this.current, len: this.used });
+      this.current = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK);
+      this.used = 0;
+    }
+    this.kick();
   }
 
   private flushSoon(): void {
     if (this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (!this.writing) this.flush();
+      if (!this.writing) this.seal();
     }, IDLE_FLUSH_MS);
     this.timer.unref();
   }
 
-  /** Resolves once at most `limit` bytes are waiting (or the destination broke). */
-  waitUntil(limit: number): Promise<void> | undefined {
-    if (this.pending <= limit || this.broken) return undefined;
-    if (!this.writing) this.flush();
-    return new Promise((resolve) => this.waiters.push({ limit, resolve }));
-  }
-
-  private flush(): void {
+  private kick(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.lines.length === 0) return;
-    const text = this.lines.length === 1 ? (this.lines[0] as string) : this.lines.join('');
-    const bytes = Buffer.byteLength(text);
-    let data: Buffer;
-    if (bytes <= SCRATCH) {
-      this.scratch ??= Buffer.allocUnsafe(SCRATCH);
-      data = this.scratch.subarray(0, this.scratch.write(text));
-    } else {
-      data = Buffer.from(text);
-    }
-    this.lines = [];
-    this.queued = 0;
+    if (this.writing) return;
+    const next = this.queue.shift();
+    if (next === undefined) return;
     this.writing = true;
-    this.writeOut(data, 0);
+    this.writeOut(next.buf, 0, next.len);
   }
 
-  private writeOut(data: Buffer, offset: number): void {
-    fs.write(this.fd, data, offset, data.length - offset, null, (err, n) => {
+  private writeOut(buf: Buffer, offset: number, len: number): void {
+    fs.write(this.fd, buf, offset, len - offset, null, (err, n) => {
       if (err) {
         if (err.code === 'EAGAIN') {
-          setTimeout(() => this.writeOut(data, offset), RETRY_MS);
+          setTimeout(() => this.writeOut(buf, offset, len), RETRY_MS);
           return;
         }
         this.broken = err;
-        this.lines = [];
+        this.queue.length = 0;
+        this.used = 0;
         this.writing = false;
         this.wake();
         return;
       }
       this.pending -= n;
-      if (offset + n < data.length) {
-        this.writeOut(data, offset + n);
+      if (offset + n < len) {
+        this.writeOut(buf, offset + n, len);
         return;
       }
+      if (buf.length === CHUNK && this.spare.length < 4) this.spare.push(buf);
       this.writing = false;
       this.wake();
-      if (this.lines.length === 0) return;
-      if (this.queued >= CHUNK || this.waiters.length > 0) this.flush();
-      else this.flushSoon();
+      if (this.queue.length > 0 || this.waiters.length > 0) this.seal();
+      else if (this.used > 0) this.flushSoon();
     });
   }
 

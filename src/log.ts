@@ -1,8 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 import { errnoCode, usageError } from './errors.js';
-import { isoTimestamp } from './iso.js';
+import { isoString, isoTimestamp } from './iso.js';
 import { LineSink } from './line-sink.js';
 
 /** Bytes the log may hold in memory before the cleanup waits for the disk or pipe to catch up. */
@@ -14,9 +15,21 @@ export function loggerOptions(level: LogLevel): pino.LoggerOptions {
   return { name: 'vigint-cleanup', level, timestamp: isoTimestamp };
 }
 
+/**
+ * Logs one file of the sweep (a deletion, or a would-be deletion in a dry run) at level info:
+ * `{ path, size, mtime[, dryRun] }` with `msg`.
+ */
+export type FileLog = (msg: string, path: string, size: number, mtimeMs: number, dryRun: boolean) => void;
+
 /** A pino logger on an asynchronous destination, with its backpressure made visible. */
 export interface LogSink {
   readonly logger: Logger;
+  /**
+   * The same line as `logger.info({ path, size, mtime, dryRun? }, msg)`, byte for byte, written
+   * straight to the destination: the sweep logs one per file, and pino's general path cost
+   * 5-9 µs a line in the workers (measured), the most expensive part of a dry run.
+   */
+  readonly fileLog: FileLog;
   /** The file descriptor written to (workers write their lines to it too). */
   readonly fd: number;
   /** A promise to await when too much is waiting to be written; undefined otherwise. */
@@ -46,8 +59,16 @@ export function openLogSink(options: { file?: string | undefined; fd?: number | 
   }
   const sink = new LineSink(fd);
   const logger = pino(loggerOptions(options.level), sink);
+  const head = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())},"name":"vigint-cleanup","path":`;
+  const fileLog: FileLog = logger.isLevelEnabled('info')
+    ? (msg, path, size, mtimeMs, dryRun) =>
+        sink.write(
+          `{"level":30,"time":"${isoString(Date.now())}"${head}${JSON.stringify(path)},"size":${size},"mtime":"${isoString(mtimeMs)}"${dryRun ? ',"dryRun":true' : ''},"msg":${JSON.stringify(msg)}}\n`,
+        )
+    : () => {};
   return {
     logger,
+    fileLog,
     fd,
     backpressure: () => (sink.pending > HIGH_WATER ? sink.waitUntil(LOW_WATER) : undefined),
     drained: async () => sink.waitUntil(0),

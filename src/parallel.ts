@@ -4,6 +4,7 @@ import type { CategoryId } from './categories.js';
 import type { LogLevel } from './config.js';
 import { errnoCode, errorMessage } from './errors.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS, TALLY_KEYS, emptyCategoryResult } from './result.js';
+import { type CategoryStatus, emptyFigures, mergeFigures } from './status.js';
 import type { WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
 
 /**
@@ -11,7 +12,7 @@ import type { WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js
  * what it holds at once is a directory block and the log lines not yet written.
  */
 const WORKER_URL = new URL('../dist/sweep-worker.js', import.meta.url);
-const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 };
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 };
 
 export interface ParallelSweep {
   readonly baseDir: string;
@@ -51,12 +52,12 @@ class SweepWorker {
   private failure: Error | undefined;
   private onFail: ((err: Error) => void) | undefined;
 
-  constructor(task: WorkerTask, job: ParallelSweep, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void) {
+  constructor(task: WorkerTask, logger: Logger | undefined, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void) {
     // execArgv: none of the host's flags (--input-type, loaders) apply to our worker, some break it
     this.worker = new Worker(WORKER_URL, { workerData: task, resourceLimits: RESOURCE_LIMITS, execArgv: [] });
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'log') {
-        for (const [level, obj, msg] of message.records) job.logger[level](obj, msg);
+        if (logger) for (const [level, obj, msg] of message.records) logger[level](obj, msg);
         this.send({ type: 'ack' });
       } else if (message.type === 'progress') {
         onProgress(message);
@@ -99,61 +100,42 @@ class SweepWorker {
   }
 }
 
+interface FolderJob {
+  readonly baseDir: string;
+  readonly categories: readonly CategoryId[];
+  readonly dirs: Readonly<Record<CategoryId, string>>;
+  readonly workers: number;
+  readonly chdir: boolean;
+  /** A folder the process could not change into (not a missing one: that is 0 files). */
+  readonly onUnreadable: (id: CategoryId, record: FailureRecord) => void;
+  /** Asks every worker for its share of the folder `id` (the working directory, with chdir). */
+  readonly perFolder: (id: CategoryId, workers: SweepWorker[]) => Promise<void>;
+}
+
 /**
- * Sweeps the categories with `workers` threads, each taking its share of every folder's names,
- * one folder at a time (all of them in the same folder: with `chdir`, that is the working
- * directory). The thread that calls it only coordinates, so a host's event loop is never held.
+ * Starts the workers and walks the folders one at a time, all workers in the same folder (with
+ * `chdir`, that folder is the working directory, and the original one is restored at the end).
  */
-export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
+async function eachFolderInWorkers(job: FolderJob, task: Omit<WorkerTask, 'shard' | 'fromCwd'>, parallel: ParallelSweep | undefined, onProgress?: (index: number, m: Extract<WorkerMessage, { type: 'progress' }>) => void): Promise<void> {
   const count = Math.max(1, job.workers);
-  const progress: (CategoryResult | undefined)[] = new Array(count).fill(undefined);
-  const workers = Array.from({ length: count }, (_, index) => {
-    const task: WorkerTask = {
-      baseDir: job.baseDir,
-      cutoff: job.cutoff,
-      startMs: job.startMs,
-      dryRun: job.dryRun,
-      shard: { index, count },
-      concurrency: job.concurrency,
-      fromCwd: job.chdir,
-      log: job.log,
-    };
-    return new SweepWorker(task, job, (message) => {
-      progress[index] = message.result;
-      if (!job.onProgress) return;
-      const soFar = emptyCategoryResult(message.id, job.dirs[message.id]);
-      for (const p of progress) if (p?.id === message.id) merge(soFar, p);
-      job.onProgress(message.id, soFar);
-    });
-  });
+  const workers = Array.from(
+    { length: count },
+    (_, index) => new SweepWorker({ ...task, shard: { index, count }, fromCwd: job.chdir }, parallel?.logger, (m) => onProgress?.(index, m)),
+  );
   const home = process.cwd();
-  const results: Partial<Record<CategoryId, CategoryResult>> = {};
-  let kept = 0;
   try {
     for (const id of job.categories) {
       const dir = job.dirs[id];
-      const result = emptyCategoryResult(id, dir);
-      results[id] = result;
       if (job.chdir) {
         try {
           process.chdir(dir);
         } catch (err) {
           // as the scan does: a missing folder is 0 files; any other problem, one failure
-          if (errnoCode(err) !== 'ENOENT') {
-            const record = { path: dir, code: errnoCode(err), message: errorMessage(err) };
-            result.failed++;
-            job.logger.warn({ path: dir, code: record.code, err: record.message }, 'cleanup: could not read folder');
-            if (kept++ < MAX_ERRORS) job.onFailure(record);
-          }
+          if (errnoCode(err) !== 'ENOENT') job.onUnreadable(id, { path: dir, code: errnoCode(err), message: errorMessage(err) });
           continue;
         }
       }
-      progress.fill(undefined);
-      const shares = await Promise.all(workers.map((w) => w.request({ type: 'sweep', id }, 'swept')));
-      for (const share of shares) {
-        merge(result, share.result);
-        for (const record of share.errors) if (kept++ < MAX_ERRORS) job.onFailure(record);
-      }
+      await job.perFolder(id, workers);
     }
     await Promise.all(workers.map((w) => w.end()));
   } catch (err) {
@@ -162,5 +144,81 @@ export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record
   } finally {
     if (job.chdir) process.chdir(home);
   }
+}
+
+/**
+ * Sweeps the categories with `workers` threads, each taking its share of every folder's names.
+ * The thread that calls it only coordinates, so a host's event loop is never held.
+ */
+export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
+  const results: Partial<Record<CategoryId, CategoryResult>> = {};
+  for (const id of job.categories) results[id] = emptyCategoryResult(id, job.dirs[id]);
+  const progress: (CategoryResult | undefined)[] = [];
+  let kept = 0;
+  const keep = (record: FailureRecord): void => {
+    if (kept++ < MAX_ERRORS) job.onFailure(record);
+  };
+  await eachFolderInWorkers(
+    {
+      ...job,
+      onUnreadable: (id, record) => {
+        (results[id] as CategoryResult).failed++;
+        job.logger.warn({ path: record.path, code: record.code, err: record.message }, 'cleanup: could not read folder');
+        keep(record);
+      },
+      perFolder: async (id, workers) => {
+        progress.length = 0;
+        const shares = await Promise.all(workers.map((w) => w.request({ type: 'sweep', id }, 'swept')));
+        for (const share of shares) {
+          merge(results[id] as CategoryResult, share.result);
+          share.errors.forEach(keep);
+        }
+      },
+    },
+    { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency, log: job.log },
+    job,
+    (index, message) => {
+      progress[index] = message.result;
+      if (!job.onProgress) return;
+      const soFar = emptyCategoryResult(message.id, job.dirs[message.id]);
+      for (const p of progress) if (p?.id === message.id) merge(soFar, p);
+      job.onProgress(message.id, soFar);
+    },
+  );
   return results;
+}
+
+/** status in workers: each measures its share of every folder; the figures are merged here. */
+export async function measureInWorkers(job: {
+  baseDir: string;
+  categories: readonly CategoryId[];
+  dirs: Readonly<Record<CategoryId, string>>;
+  startMs: number;
+  cutoff: number;
+  workers: number;
+  chdir: boolean;
+}): Promise<Partial<Record<CategoryId, { figures: CategoryStatus; errors: FailureRecord[] }>>> {
+  const out: Partial<Record<CategoryId, { figures: CategoryStatus; errors: FailureRecord[] }>> = {};
+  for (const id of job.categories) out[id] = { figures: { id, dir: job.dirs[id], ...emptyFigures() }, errors: [] };
+  await eachFolderInWorkers(
+    {
+      ...job,
+      onUnreadable: (id, record) => {
+        const o = out[id] as { figures: CategoryStatus; errors: FailureRecord[] };
+        o.figures.failed++;
+        o.errors.push(record);
+      },
+      perFolder: async (id, workers) => {
+        const shares = await Promise.all(workers.map((w) => w.request({ type: 'measure', id }, 'measured')));
+        const o = out[id] as { figures: CategoryStatus; errors: FailureRecord[] };
+        for (const share of shares) {
+          mergeFigures(o.figures, share.figures);
+          for (const r of share.errors) if (o.errors.length < MAX_ERRORS) o.errors.push(r);
+        }
+      },
+    },
+    { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: true, log: { kind: 'forward' } },
+    undefined,
+  );
+  return out;
 }

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type CategoryId, categoryById, nameClassifier } from './categories.js';
+import { type Category, type CategoryId, categoryById, nameClassifier } from './categories.js';
+import { type Shard, inShard } from './delete.js';
+import { measureInWorkers } from './parallel.js';
 import { MS_PER_DAY, cutoffMs } from './plan.js';
 import { type FailureRecord, MAX_ERRORS } from './result.js';
 import { type ScannedFile, scanFolder } from './scan.js';
@@ -111,11 +113,50 @@ export interface StatusOptions {
   readonly now?: () => number;
   /** Yield to the event loop after this many ms of scanning (for library hosts). */
   readonly sliceMs?: number;
+  /** Measure in this many worker threads (0 or unset: in this thread). */
+  readonly workers?: number;
+  /** With workers: change into each folder (the CLI's own process only). */
+  readonly chdir?: boolean;
 }
 
 /**
  * Scans the categories with the cleanup's own scan and sums them up. Deletes nothing, takes no
  * lock, keeps only counters (memory does not grow with the folder).
+ */
+/** The figures of one folder (or of one share of its names), with what could not be read. */
+export async function measureFolder(
+  category: Category,
+  dir: string,
+  at: { startMs: number; cutoff: number; shard?: Shard | undefined; fromCwd?: boolean | undefined; sliceMs?: number | undefined },
+): Promise<{ figures: CategoryStatus; errors: FailureRecord[] }> {
+  const figures: CategoryStatus = { id: category.id, dir, ...emptyFigures() };
+  const errors: FailureRecord[] = [];
+  const classify = nameClassifier(category);
+  const shard = at.shard;
+  const accept = shard && shard.count > 1 ? (name: string) => (inShard(name, shard) ? classify(name) : undefined) : classify;
+  let sliceStart = performance.now();
+  let seen = 0;
+  for (const item of scanFolder(dir, accept, at.fromCwd)) {
+    if ('failure' in item) {
+      // a folder that cannot be read is reported by one share only
+      if (shard && shard.index > 0 && item.failure.path === dir) continue;
+      figures.failed++;
+      if (errors.length < MAX_ERRORS) errors.push(item.failure);
+    } else {
+      addFile(figures, item, at.startMs, at.cutoff);
+    }
+    if (at.sliceMs !== undefined && (++seen & 255) === 0 && performance.now() - sliceStart >= at.sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+  return { figures, errors };
+}
+
+/**
+ * Scans the categories with the cleanup's own scan and sums them up. Deletes nothing, takes no
+ * lock, keeps only counters (memory does not grow with the folder). With `workers`, as the
+ * cleanup: each worker measures a share of every folder.
  */
 export async function collectStatus(options: StatusOptions): Promise<StatusResult> {
   const startMs = (options.now ?? Date.now)();
@@ -123,26 +164,27 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
   const categories: Partial<Record<CategoryId, CategoryStatus>> = {};
   const totals = emptyFigures();
   const errors: FailureRecord[] = [];
-  for (const id of options.categories) {
-    const category = categoryById(id);
-    const dir = path.join(options.baseDir, category.folder);
-    const figures: CategoryStatus = { id, dir, ...emptyFigures() };
-    let sliceStart = performance.now();
-    let seen = 0;
-    for (const item of scanFolder(dir, nameClassifier(category))) {
-      if ('failure' in item) {
-        figures.failed++;
-        if (errors.length < MAX_ERRORS) errors.push(item.failure);
-      } else {
-        addFile(figures, item, startMs, cutoff);
-      }
-      if (options.sliceMs !== undefined && (++seen & 255) === 0 && performance.now() - sliceStart >= options.sliceMs) {
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
+  const keep = (records: FailureRecord[]): void => {
+    for (const r of records) if (errors.length < MAX_ERRORS) errors.push(r);
+  };
+  if (options.workers !== undefined && options.workers > 0) {
+    const dirs = {} as Record<CategoryId, string>;
+    for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
+    const measured = await measureInWorkers({ baseDir: options.baseDir, categories: options.categories, dirs, startMs, cutoff, workers: options.workers, chdir: options.chdir === true });
+    for (const id of options.categories) {
+      const m = measured[id] as { figures: CategoryStatus; errors: FailureRecord[] };
+      keep(m.errors);
+      mergeFigures(totals, m.figures);
+      categories[id] = m.figures;
     }
-    mergeFigures(totals, figures);
-    categories[id] = figures;
+  } else {
+    for (const id of options.categories) {
+      const category = categoryById(id);
+      const m = await measureFolder(category, path.join(options.baseDir, category.folder), { startMs, cutoff, sliceMs: options.sliceMs });
+      keep(m.errors);
+      mergeFigures(totals, m.figures);
+      categories[id] = m.figures;
+    }
   }
   return {
     retentionDays: options.days,

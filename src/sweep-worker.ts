@@ -10,6 +10,7 @@ import type { LogLevel } from './config.js';
 import { type Shard, type SweepLogger, sweepCategory } from './delete.js';
 import { openLogSink } from './log.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS } from './result.js';
+import { type CategoryStatus, measureFolder } from './status.js';
 
 export interface WorkerTask {
   readonly baseDir: string;
@@ -27,13 +28,18 @@ export interface WorkerTask {
 export type LogRecord = [level: 'info' | 'warn', obj: object, msg: string];
 
 /** Main thread → worker. */
-export type WorkerCommand = { readonly type: 'sweep'; readonly id: CategoryId } | { readonly type: 'end' } | { readonly type: 'ack' };
+export type WorkerCommand =
+  | { readonly type: 'sweep'; readonly id: CategoryId }
+  | { readonly type: 'measure'; readonly id: CategoryId }
+  | { readonly type: 'end' }
+  | { readonly type: 'ack' };
 
 /** Worker → main thread. */
 export type WorkerMessage =
   | { readonly type: 'log'; readonly records: LogRecord[] }
   | { readonly type: 'progress'; readonly id: CategoryId; readonly result: CategoryResult }
   | { readonly type: 'swept'; readonly result: CategoryResult; readonly errors: FailureRecord[] }
+  | { readonly type: 'measured'; readonly figures: CategoryStatus; readonly errors: FailureRecord[] }
   | { readonly type: 'ended' };
 
 const BATCH = 512;
@@ -44,7 +50,7 @@ const PROGRESS_MS = 200;
 function logTo(task: WorkerTask, port: NonNullable<typeof parentPort>) {
   if (task.log.kind === 'fd') {
     const sink = openLogSink({ fd: task.log.fd, level: task.log.level });
-    return { logger: sink.logger as SweepLogger, backpressure: sink.backpressure, finish: sink.drained, onAck: () => {} };
+    return { logger: sink.logger as SweepLogger, fileLog: sink.fileLog, backpressure: sink.backpressure, finish: sink.drained, onAck: () => {} };
   }
   let records: LogRecord[] = [];
   let unacked = 0;
@@ -62,6 +68,7 @@ function logTo(task: WorkerTask, port: NonNullable<typeof parentPort>) {
   const waitAck = (): Promise<void> => new Promise((resolve) => (acked = resolve));
   return {
     logger: { info: (obj, msg) => push(['info', obj, msg]), warn: (obj, msg) => push(['warn', obj, msg]) } as SweepLogger,
+    fileLog: undefined,
     backpressure: () => (unacked > MAX_UNACKED ? waitAck() : undefined),
     finish: async () => {
       send();
@@ -84,6 +91,14 @@ function serve(task: WorkerTask, port: NonNullable<typeof parentPort>): void {
       log.onAck();
     } else if (command.type === 'end') {
       void log.finish().then(() => port.postMessage({ type: 'ended' } satisfies WorkerMessage));
+    } else if (command.type === 'measure') {
+      const category = categoryById(command.id);
+      void measureFolder(category, path.join(task.baseDir, category.folder), {
+        startMs: task.startMs,
+        cutoff: task.cutoff,
+        shard: task.shard,
+        fromCwd: task.fromCwd,
+      }).then(({ figures, errors }) => port.postMessage({ type: 'measured', figures, errors } satisfies WorkerMessage));
     } else {
       const { id } = command;
       const category = categoryById(id);
@@ -93,6 +108,7 @@ function serve(task: WorkerTask, port: NonNullable<typeof parentPort>): void {
         startMs: task.startMs,
         dryRun: task.dryRun,
         logger: log.logger,
+        fileLog: log.fileLog,
         shard: task.shard,
         fromCwd: task.fromCwd,
         concurrency: task.concurrency,

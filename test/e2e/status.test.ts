@@ -74,3 +74,16 @@ describe('vigint-cleanup status', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ totals: { files: 0, bytes: 0, oldest: null, newest: null } });
   });
 });
+
+describe('progress on a terminal', () => {
+  it('never in a pipe, nor on a terminal that shows the log lines; the reports are unchanged', async () => {
+    const base = tree();
+    const piped = await main(['--dry-run', '--json', '--log-file', path.join(base, 'l.log')], { cwd: base, env: {}, stdout: capture(false), stderr: capture(false) });
+    expect(piped).toBe(0);
+    const logOnTerminal = capture(true);
+    const out = capture(false);
+    expect(await main(['--dry-run', '--json'], { cwd: base, env: { LOG_LEVEL: 'warn' }, stdout: out, stderr: logOnTerminal })).toBe(0);
+    expect(logOnTerminal.text()).not.toContain('\r');
+    expect(JSON.parse(out.text())).toMatchObject({ dryRun: true, totals: { toDelete: 3 } });
+  });
+});
