@@ -44,8 +44,8 @@ export interface SweepOptions {
   /** Called for every failure, in order. */
   readonly onFailure: (failure: FailureRecord) => void;
   /**
-   * Unlinks in flight at once. With real data each unlink waits on the disk; only unlinks in
-   * flight together overlap those waits. Default 32.
+   * Unlinks in flight at once; 0: one at a time, synchronously. Default: adaptive (synchronous
+   * until unlinks are seen to wait on the disk, then 64 in flight).
    */
   readonly concurrency?: number;
   /**
@@ -66,6 +66,15 @@ export interface SweepOptions {
   readonly beforeRecheck?: (file: ScannedFile) => void;
 }
 
+/**
+ * Unlinks timed together; above this mean, they wait on the disk; then this many in flight.
+ * Measured here: 0.05 ms a sparse or small-file unlink (two workers in one folder), 0.16-0.41 ms
+ * with data blocks to free on a disk mounted with discard.
+ */
+const UNLINK_SAMPLE = 256;
+const SLOW_UNLINK_MS = 0.12;
+const IN_FLIGHT_WHEN_SLOW = 64;
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -75,7 +84,15 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  */
 export async function sweepCategory(category: Category, dir: string, options: SweepOptions): Promise<CategoryResult> {
   const { cutoff, startMs, dryRun, logger, onFailure } = options;
-  const concurrency = options.concurrency ?? 32;
+  // Adaptive unless told: unlink synchronously while unlinks are CPU work (sparse or small files:
+  // a thread-pool round trip, and 64 unlinks queued on one folder's lock, cost more than the
+  // unlink); once they wait on the disk (freeing data blocks, online discard), keep many in
+  // flight, so that the waits overlap. Measured on 100k files: sparse, sync 1.98 s vs 64 in
+  // flight 2.44 s; real data, sync 7.07 s vs 64 in flight 4.21 s (find -delete: 1.19 / 8.76 s).
+  let concurrency = options.concurrency ?? 0;
+  const adaptive = options.concurrency === undefined;
+  let sampled = 0;
+  let sampledMs = 0;
   const result = emptyCategoryResult(category.id, dir);
   const shard = options.shard;
   const fileLog: FileLog =
@@ -98,19 +115,41 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       w();
     }
   };
+  const unlinkDone = (file: ScannedFile, size: number, err: NodeJS.ErrnoException | null): void => {
+    if (!err) {
+      result.deleted++;
+      result.bytesFreed += size;
+      fileLog('cleanup: deleted', file.path, size, file.mtimeMs, false);
+    } else if (err.code === 'ENOENT') {
+      result.skipped++;
+      logger.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+    } else {
+      fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
+    }
+  };
   const unlink = (file: ScannedFile, size: number): void => {
+    if (concurrency === 0) {
+      let error: NodeJS.ErrnoException | null = null;
+      const t0 = adaptive ? performance.now() : 0;
+      try {
+        fs.unlinkSync(file.at);
+      } catch (err) {
+        error = err as NodeJS.ErrnoException;
+      }
+      if (adaptive) {
+        sampledMs += performance.now() - t0;
+        if (++sampled === UNLINK_SAMPLE) {
+          if (sampledMs / sampled > SLOW_UNLINK_MS) concurrency = IN_FLIGHT_WHEN_SLOW;
+          sampled = 0;
+          sampledMs = 0;
+        }
+      }
+      unlinkDone(file, size, error);
+      return;
+    }
     inFlight++;
     fs.unlink(file.at, (err) => {
-      if (!err) {
-        result.deleted++;
-        result.bytesFreed += size;
-        fileLog('cleanup: deleted', file.path, size, file.mtimeMs, false);
-      } else if (err.code === 'ENOENT') {
-        result.skipped++;
-        logger.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
-      } else {
-        fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
-      }
+      unlinkDone(file, size, err);
       settle();
     });
   };
@@ -152,7 +191,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
             logger.warn({ path: item.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
           } else {
             unlink(item, now.size);
-            while (inFlight >= concurrency) await new Promise<void>((resolve) => (wake = resolve));
+            while (concurrency > 0 && inFlight >= concurrency) await new Promise<void>((resolve) => (wake = resolve));
           }
         }
       }
