@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { CategoryId } from './categories.js';
@@ -151,6 +152,7 @@ async function eachFolderInWorkers(job: FolderJob, task: Omit<WorkerTask, 'shard
  * The thread that calls it only coordinates, so a host's event loop is never held.
  */
 export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
+  if (!job.dryRun && job.workers > 1 && job.categories.length > 1) return sweepFoldersApart(job);
   const results: Partial<Record<CategoryId, CategoryResult>> = {};
   for (const id of job.categories) results[id] = emptyCategoryResult(id, job.dirs[id]);
   const progress: (CategoryResult | undefined)[] = [];
@@ -221,4 +223,55 @@ export async function measureInWorkers(job: {
     undefined,
   );
   return out;
+}
+
+/**
+ * A real run with a worker per folder: unlinks in one folder take the folder's lock in turn, and
+ * two threads unlinking in the same folder spent more time contending for it than they saved
+ * (1M sparse files: 16.2 s sharing both folders, against 14 s for find -delete). The largest
+ * folder (by directory size) gets the working directory and bare names; the other, full paths.
+ */
+async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
+  const results: Partial<Record<CategoryId, CategoryResult>> = {};
+  const progress = new Map<CategoryId, CategoryResult>();
+  let kept = 0;
+  const keep = (record: FailureRecord): void => {
+    if (kept++ < MAX_ERRORS) job.onFailure(record);
+  };
+  const task = { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency, log: job.log };
+  const workers = job.categories.map(
+    () =>
+      new SweepWorker({ ...task, shard: { index: 0, count: 1 }, fromCwd: false }, job.logger, (m) => {
+        progress.set(m.id, m.result);
+        job.onProgress?.(m.id, m.result);
+      }),
+  );
+  const home = process.cwd();
+  let inCwd: CategoryId | undefined;
+  if (job.chdir) {
+    const size = (id: CategoryId): number => fs.statSync(job.dirs[id], { throwIfNoEntry: false })?.size ?? -1;
+    const largest = [...job.categories].sort((a, b) => size(b) - size(a))[0] as CategoryId;
+    try {
+      process.chdir(job.dirs[largest]);
+      inCwd = largest;
+    } catch {
+      // not a folder we can enter: its worker finds that out and reports it, with full paths
+    }
+  }
+  try {
+    const shares = await Promise.all(
+      job.categories.map((id, i) => (workers[i] as SweepWorker).request({ type: 'sweep', id, whole: true, fromCwd: id === inCwd }, 'swept')),
+    );
+    for (const share of shares) {
+      results[share.result.id] = share.result;
+      share.errors.forEach(keep);
+    }
+    await Promise.all(workers.map((w) => w.end()));
+  } catch (err) {
+    for (const w of workers) w.kill();
+    throw err;
+  } finally {
+    if (inCwd !== undefined) process.chdir(home);
+  }
+  return results;
 }

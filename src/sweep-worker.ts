@@ -29,7 +29,8 @@ export type LogRecord = [level: 'info' | 'warn', obj: object, msg: string];
 
 /** Main thread → worker. */
 export type WorkerCommand =
-  | { readonly type: 'sweep'; readonly id: CategoryId }
+  /** `whole`: the whole folder, not this worker's share; `fromCwd` overrides the task's. */
+  | { readonly type: 'sweep'; readonly id: CategoryId; readonly whole?: boolean; readonly fromCwd?: boolean }
   | { readonly type: 'measure'; readonly id: CategoryId }
   | { readonly type: 'end' }
   | { readonly type: 'ack' };
@@ -101,6 +102,7 @@ function serve(task: WorkerTask, port: NonNullable<typeof parentPort>): void {
       }).then(({ figures, errors }) => port.postMessage({ type: 'measured', figures, errors } satisfies WorkerMessage));
     } else {
       const { id } = command;
+      const whole = command.whole === true;
       const category = categoryById(id);
       const errors: FailureRecord[] = [];
       void sweepCategory(category, path.join(task.baseDir, category.folder), {
@@ -109,8 +111,8 @@ function serve(task: WorkerTask, port: NonNullable<typeof parentPort>): void {
         dryRun: task.dryRun,
         logger: log.logger,
         fileLog: log.fileLog,
-        shard: task.shard,
-        fromCwd: task.fromCwd,
+        shard: whole ? undefined : task.shard,
+        fromCwd: command.fromCwd ?? task.fromCwd,
         concurrency: task.concurrency,
         logBackpressure: log.backpressure,
         onFailure: (record) => {

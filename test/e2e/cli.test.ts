@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCK_NAME } from '../../src/lock.js';
 import { STATE_NAME } from '../../src/state.js';
 import { logLines, runCli } from '../helpers/cli.js';
-import { DAY, HOUR, listTree, makeTree, tempDir } from '../helpers/tree.js';
+import { HOUR, listTree, makeTree, tempDir } from '../helpers/tree.js';
 
 /** The tree most tests start from: 2 old + 1 recent incident, 1 old + 1 recent video pair, decoys. */
 function standardTree(): string {

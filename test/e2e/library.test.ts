@@ -1,23 +1,14 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, logLines, runCli } from '../helpers/cli.js';
+import { ROOT, logLines, runCli, spawnCapture } from '../helpers/cli.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
 /** Runs a small host program that imports the package by its name, as the alerting service does. */
-function host(source: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function host(source: string, env: Record<string, string> = {}) {
+  return spawnCapture(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
   });
 }
 

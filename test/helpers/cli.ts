@@ -31,8 +31,17 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
         ? unprivilegedPrefix()
         : [];
   const [cmd, ...rest] = [...prefix, process.execPath, BIN, ...args];
+  return spawnCapture(cmd as string, rest, { cwd: options.cwd ?? ROOT, env, input: options.input });
+}
+
+/** Spawns a program and collects its exit code, stdout and stderr. */
+export function spawnCapture(
+  cmd: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string>; input?: string | undefined },
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd as string, rest, { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -20,6 +20,20 @@ function oldFiles(base: string, tag: string, now: number, n = 3): string[] {
   return Object.keys(spec).map((k) => path.join(base, k));
 }
 
+/** How many times a 0 ms timer chain runs while `work` goes on: how free the event loop stayed. */
+async function loopTurnsDuring(work: () => Promise<void>): Promise<number> {
+  let turns = 0;
+  let done = false;
+  const spin = (): void => {
+    turns++;
+    if (!done) setTimeout(spin, 0);
+  };
+  setTimeout(spin, 0);
+  await work();
+  done = true;
+  return turns;
+}
+
 const exists = (paths: string[]): boolean[] => paths.map((p) => fs.existsSync(p));
 const msgs = (lines: Record<string, unknown>[]): string[] => lines.map((l) => l.msg as string);
 
@@ -157,16 +171,10 @@ describe('createAutoCleanup', () => {
       fs.utimesSync(p, recent, recent);
     }
     const auto = createAutoCleanup({ baseDir: base, logger: pino({ level: 'silent' }), now: () => T0, env: {}, workers: 0, sliceMs });
-    let turns = 0;
-    let done = false;
-    const spin = (): void => {
-      turns++;
-      if (!done) setTimeout(spin, 0);
-    };
-    setTimeout(spin, 0);
-    auto.notify();
-    await auto.idle();
-    done = true;
+    const turns = await loopTurnsDuring(async () => {
+      auto.notify();
+      await auto.idle();
+    });
     expect(fs.readdirSync(dir)).toHaveLength(30_000);
     // a cleanup that holds the loop from start to end lets the timer run once or twice
     if (yields) expect(turns).toBeGreaterThan(10);
@@ -185,16 +193,10 @@ describe('createAutoCleanup', () => {
     }
     const log = memoryLogger();
     const auto = createAutoCleanup({ baseDir: base, logger: log.logger, now: () => T0, env: {} });
-    let turns = 0;
-    let done = false;
-    const spin = (): void => {
-      turns++;
-      if (!done) setTimeout(spin, 0);
-    };
-    setTimeout(spin, 0);
-    auto.notify();
-    await auto.idle();
-    done = true;
+    const turns = await loopTurnsDuring(async () => {
+      auto.notify();
+      await auto.idle();
+    });
     expect(fs.readdirSync(dir)).toEqual([]);
     expect(log.lines.filter((l) => l.msg === 'cleanup: deleted')).toHaveLength(20_000);
     expect(msgs(log.lines)).toContain('Cleanup complete: 20000 files deleted, 0.00 MB freed');
