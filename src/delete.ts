@@ -6,25 +6,12 @@ import { isoString } from './iso.js';
 import type { FileLog } from './log.js';
 import { decide, stillDeletable } from './plan.js';
 import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
-import { type ScannedFile, lookOf, scanFolder } from './scan.js';
+import { type ScannedFile, type Shard, lookOf, scanFolder } from './scan.js';
 
 /** What the sweep needs of a logger: a pino Logger fits, and so does the workers' forwarder. */
 export interface SweepLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
-}
-
-/** One of `count` disjoint shares of a folder's names, by a hash of the name (see `inShard`). */
-export interface Shard {
-  readonly index: number;
-  readonly count: number;
-}
-
-/** FNV-1a over the name's UTF-16 units: cheap, stable, and spreads numbered names evenly. */
-export function inShard(name: string, shard: Shard): boolean {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % shard.count === shard.index;
 }
 
 export interface SweepOptions {
@@ -34,10 +21,7 @@ export interface SweepOptions {
   readonly startMs: number;
   readonly dryRun: boolean;
   readonly logger: SweepLogger;
-  /**
-   * Only this share of the names (workers sweep one folder together, each its own share). A
-   * failure to read the folder itself is reported by share 0 only, so it counts once.
-   */
+  /** Only this share of the names (workers sweep one folder together; see scanFolder). */
   readonly shard?: Shard;
   /** The working directory is the folder: use bare names (see scanFolder). */
   readonly fromCwd?: boolean;
@@ -98,12 +82,10 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   let sampled = 0;
   let sampledMs = 0;
   const result = emptyCategoryResult(category.id, dir);
-  const shard = options.shard;
   const fileLog: FileLog =
     options.fileLog ??
     ((msg, path, size, mtimeMs, dry) => logger.info(dry ? { path, size, mtime: isoString(mtimeMs), dryRun: true } : { path, size, mtime: isoString(mtimeMs) }, msg));
   const fail = (record: FailureRecord, msg: string): void => {
-    if (shard && shard.index > 0 && record.path === dir) return;
     result.failed++;
     logger.warn({ path: record.path, code: record.code, err: record.message }, msg);
     onFailure(record);
@@ -161,9 +143,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
 
   let sliceStart = performance.now();
   let seen = 0;
-  const classify = nameClassifier(category);
-  const accept = shard && shard.count > 1 ? (name: string) => (inShard(name, shard) ? classify(name) : undefined) : classify;
-  for (const item of scanFolder(dir, accept, options.fromCwd)) {
+  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard })) {
     seen++;
     if ('failure' in item) {
       fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');

@@ -20,6 +20,19 @@ export interface ScanFailure {
   readonly failure: FailureRecord;
 }
 
+/** One of `count` disjoint shares of a folder's names, by a hash of the name (see `inShard`). */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** FNV-1a over the name's UTF-16 units: cheap, stable, and spreads numbered names evenly. */
+export function inShard(name: string, shard: Shard): boolean {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % shard.count === shard.index;
+}
+
 export function lookOf(stat: fs.Stats): FileLook {
   return { isFile: stat.isFile(), dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
 }
@@ -42,18 +55,24 @@ function failure(path: string, err: unknown): ScanFailure {
  *
  * `fromCwd`: the working directory is `dir` (the CLI changes into each folder): system calls take
  * bare names, as find's fstatat does, and the kernel resolves one component instead of the whole
- * path (lstat took half the time); `dir` is then only used in reports.
+ * path; `dir` is then only used in reports.
+ *
+ * `shard`: only this share of the names (workers scan one folder together, each its own share).
+ * A failure to read the folder itself is reported by share 0 only, so that it counts once.
  */
 export function* scanFolder(
   dir: string,
   classify: (name: string) => FileKind | undefined,
-  fromCwd = false,
+  options: { readonly fromCwd?: boolean | undefined; readonly shard?: Shard | undefined } = {},
 ): Generator<ScannedFile | ScanFailure, void, undefined> {
+  const { fromCwd = false, shard } = options;
+  const quiet = shard !== undefined && shard.index > 0;
+  const split = shard !== undefined && shard.count > 1;
   let handle: fs.Dir;
   try {
     handle = fs.opendirSync(fromCwd ? '.' : dir, { bufferSize: 128 });
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') yield failure(dir, err);
+    if (errnoCode(err) !== 'ENOENT' && !quiet) yield failure(dir, err);
     return;
   }
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
@@ -63,11 +82,12 @@ export function* scanFolder(
       try {
         entry = handle.readSync();
       } catch (err) {
-        yield failure(dir, err);
+        if (!quiet) yield failure(dir, err);
         return;
       }
       if (entry === null) return;
       const name = entry.name;
+      if (split && !inShard(name, shard)) continue;
       const kind = classify(name);
       if (kind === undefined || knownNotRegular(entry)) continue;
       const path = prefix + name;

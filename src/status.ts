@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Category, type CategoryId, categoryById, nameClassifier } from './categories.js';
-import { type Shard, inShard } from './delete.js';
 import { measureInWorkers } from './parallel.js';
 import { MS_PER_DAY, cutoffMs } from './plan.js';
 import { type FailureRecord, MAX_ERRORS } from './result.js';
-import { type ScannedFile, scanFolder } from './scan.js';
+import { type ScannedFile, type Shard, scanFolder } from './scan.js';
 
 /** Age buckets of the histogram, in days: [from, to). The last is open-ended. */
 export const AGE_BUCKETS = [
@@ -131,15 +130,10 @@ export async function measureFolder(
 ): Promise<{ figures: CategoryStatus; errors: FailureRecord[] }> {
   const figures: CategoryStatus = { id: category.id, dir, ...emptyFigures() };
   const errors: FailureRecord[] = [];
-  const classify = nameClassifier(category);
-  const shard = at.shard;
-  const accept = shard && shard.count > 1 ? (name: string) => (inShard(name, shard) ? classify(name) : undefined) : classify;
   let sliceStart = performance.now();
   let seen = 0;
-  for (const item of scanFolder(dir, accept, at.fromCwd)) {
+  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: at.fromCwd, shard: at.shard })) {
     if ('failure' in item) {
-      // a folder that cannot be read is reported by one share only
-      if (shard && shard.index > 0 && item.failure.path === dir) continue;
       figures.failed++;
       if (errors.length < MAX_ERRORS) errors.push(item.failure);
     } else {
