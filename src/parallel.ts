@@ -6,6 +6,7 @@ import type { LogLevel } from './config.js';
 import { errnoCode, errorMessage } from './errors.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS, TALLY_KEYS, emptyCategoryResult } from './result.js';
 import { type CategoryStatus, emptyFigures, mergeFigures } from './status.js';
+import { type Shard, shareOf } from './scan.js';
 import type { WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
 
 /**
@@ -121,7 +122,7 @@ async function eachFolderInWorkers(job: FolderJob, task: Omit<WorkerTask, 'shard
   const count = Math.max(1, job.workers);
   const workers = Array.from(
     { length: count },
-    (_, index) => new SweepWorker({ ...task, shard: { index, count }, fromCwd: job.chdir }, parallel?.logger, (m) => onProgress?.(index, m)),
+    (_, index) => new SweepWorker({ ...task, shard: shareOf(index, count), fromCwd: job.chdir }, parallel?.logger, (m) => onProgress?.(index, m)),
   );
   const home = process.cwd();
   try {
@@ -225,32 +226,84 @@ export async function measureInWorkers(job: {
   return out;
 }
 
+/** Hash buckets of the largest folder, when the other folder's worker takes some of them. */
+const BUCKETS = 16;
+
+/**
+ * How many of the largest folder's BUCKETS the other folder's worker sweeps once it is done with
+ * its own folder, so that both workers finish together: with `small` and `big` the folders'
+ * sizes, `small + x * big = (1 - x) * big`. 0 when the folders are alike.
+ */
+export function bucketsToHelp(small: number, big: number): number {
+  if (!(big > 0) || small >= big) return 0;
+  return Math.round((BUCKETS * (big - small)) / (2 * big));
+}
+
+/**
+ * About how many entries a folder holds, without reading it all: its size over the size of an
+ * entry among its first names (ext4 grows a directory by 8 bytes plus the name, rounded up to 4,
+ * per entry; other file systems by some other amount per name). A guide for sharing the work, no
+ * more: ext4 never shrinks a directory, so a folder that once held many more files looks larger.
+ * 0 for a folder that cannot be read.
+ */
+export function estimateEntries(dir: string): number {
+  try {
+    const size = fs.statSync(dir).size;
+    const handle = fs.opendirSync(dir, { bufferSize: 32 });
+    try {
+      let names = 0;
+      let bytes = 0;
+      for (let d = handle.readSync(); d !== null && names < 32; d = handle.readSync()) {
+        names++;
+        bytes += (8 + Buffer.byteLength(d.name) + 3) & ~3;
+      }
+      return names === 0 ? 0 : size / (bytes / names);
+    } finally {
+      handle.closeSync();
+    }
+  } catch {
+    return 0; // its worker finds out what is wrong with it, and reports it
+  }
+}
+
 /**
  * A real run with a worker per folder: unlinks in one folder take the folder's lock in turn, and
- * two threads unlinking in the same folder spent more time contending for it than they saved
- * (1M sparse files: 16.2 s sharing both folders, against 14 s for find -delete). The largest
- * folder (by directory size) gets the working directory and bare names; the other, full paths.
+ * two threads unlinking in the same folder spend much of their time waiting for it (1M sparse
+ * files: 14.9 s with both workers sharing both folders, 14.8 s a worker per folder, 13.0 s for
+ * find -delete). Folders are rarely alike, so once the smaller folder is done its worker takes a
+ * share of the largest (bucketsToHelp, by estimateEntries): they contend only at the end
+ * (11.4 s). The largest folder gets the working directory and bare names; the other, full paths.
  */
 async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
   const results: Partial<Record<CategoryId, CategoryResult>> = {};
-  const progress = new Map<CategoryId, CategoryResult>();
+  for (const id of job.categories) results[id] = emptyCategoryResult(id, job.dirs[id]);
+  // progress[worker][category]: the counters so far of that worker's share
+  const progress = job.categories.map(() => new Map<CategoryId, CategoryResult>());
   let kept = 0;
   const keep = (record: FailureRecord): void => {
     if (kept++ < MAX_ERRORS) job.onFailure(record);
   };
   const task = { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency, log: job.log };
   const workers = job.categories.map(
-    () =>
-      new SweepWorker({ ...task, shard: { index: 0, count: 1 }, fromCwd: false }, job.logger, (m) => {
-        progress.set(m.id, m.result);
-        job.onProgress?.(m.id, m.result);
+    (_, i) =>
+      new SweepWorker({ ...task, shard: shareOf(0, 1), fromCwd: false }, job.logger, (m) => {
+        (progress[i] as Map<CategoryId, CategoryResult>).set(m.id, m.result);
+        if (!job.onProgress) return;
+        const soFar = emptyCategoryResult(m.id, job.dirs[m.id]);
+        for (const p of progress) {
+          const part = p.get(m.id);
+          if (part) merge(soFar, part);
+        }
+        job.onProgress(m.id, soFar);
       }),
   );
+  const byEntries = job.categories.map((id) => ({ id, entries: estimateEntries(job.dirs[id]) })).sort((a, b) => b.entries - a.entries);
+  const largest = (byEntries[0] as { id: CategoryId }).id;
+  // with two folders, the smaller one's worker helps with the largest
+  const help = byEntries.length === 2 ? bucketsToHelp((byEntries[1] as { entries: number }).entries, (byEntries[0] as { entries: number }).entries) : 0;
   const home = process.cwd();
   let inCwd: CategoryId | undefined;
   if (job.chdir) {
-    const size = (id: CategoryId): number => fs.statSync(job.dirs[id], { throwIfNoEntry: false })?.size ?? -1;
-    const largest = [...job.categories].sort((a, b) => size(b) - size(a))[0] as CategoryId;
     try {
       process.chdir(job.dirs[largest]);
       inCwd = largest;
@@ -258,14 +311,20 @@ async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<Cat
       // not a folder we can enter: its worker finds that out and reports it, with full paths
     }
   }
+  const sweep = async (worker: SweepWorker, id: CategoryId, share: Shard | 'whole'): Promise<void> => {
+    const swept = await worker.request({ type: 'sweep', id, share, fromCwd: id === inCwd }, 'swept');
+    merge(results[id] as CategoryResult, swept.result);
+    swept.errors.forEach(keep);
+  };
   try {
-    const shares = await Promise.all(
-      job.categories.map((id, i) => (workers[i] as SweepWorker).request({ type: 'sweep', id, whole: true, fromCwd: id === inCwd }, 'swept')),
+    await Promise.all(
+      job.categories.map(async (id, i) => {
+        const worker = workers[i] as SweepWorker;
+        if (id === largest) return sweep(worker, id, help > 0 ? { from: help, to: BUCKETS, count: BUCKETS } : 'whole');
+        await sweep(worker, id, 'whole');
+        if (help > 0) await sweep(worker, largest, { from: 0, to: help, count: BUCKETS });
+      }),
     );
-    for (const share of shares) {
-      results[share.result.id] = share.result;
-      share.errors.forEach(keep);
-    }
     await Promise.all(workers.map((w) => w.end()));
   } catch (err) {
     for (const w of workers) w.kill();

@@ -20,17 +20,25 @@ export interface ScanFailure {
   readonly failure: FailureRecord;
 }
 
-/** One of `count` disjoint shares of a folder's names, by a hash of the name (see `inShard`). */
+/**
+ * A share of a folder's names: a name's hash falls in one of `count` buckets, and the share is
+ * the buckets `from` to `to - 1` (see `inShard`). Shares with disjoint ranges never meet.
+ */
 export interface Shard {
-  readonly index: number;
+  readonly from: number;
+  readonly to: number;
   readonly count: number;
 }
+
+/** The `index`-th of `count` equal shares. */
+export const shareOf = (index: number, count: number): Shard => ({ from: index, to: index + 1, count });
 
 /** FNV-1a over the name's UTF-16 units: cheap, stable, and spreads numbered names evenly. */
 export function inShard(name: string, shard: Shard): boolean {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % shard.count === shard.index;
+  const bucket = (h >>> 0) % shard.count;
+  return bucket >= shard.from && bucket < shard.to;
 }
 
 export function lookOf(stat: fs.Stats): FileLook {
@@ -58,7 +66,8 @@ function failure(path: string, err: unknown): ScanFailure {
  * path; `dir` is then only used in reports.
  *
  * `shard`: only this share of the names (workers scan one folder together, each its own share).
- * A failure to read the folder itself is reported by share 0 only, so that it counts once.
+ * A failure to read the folder itself is reported by the share holding bucket 0 only, so that it
+ * counts once.
  */
 export function* scanFolder(
   dir: string,
@@ -66,8 +75,8 @@ export function* scanFolder(
   options: { readonly fromCwd?: boolean | undefined; readonly shard?: Shard | undefined } = {},
 ): Generator<ScannedFile | ScanFailure, void, undefined> {
   const { fromCwd = false, shard } = options;
-  const quiet = shard !== undefined && shard.index > 0;
-  const split = shard !== undefined && shard.count > 1;
+  const quiet = shard !== undefined && shard.from > 0;
+  const split = shard !== undefined && (shard.from > 0 || shard.to < shard.count);
   let handle: fs.Dir;
   try {
     handle = fs.opendirSync(fromCwd ? '.' : dir, { bufferSize: 128 });

@@ -30,8 +30,8 @@ export type LogRecord = [level: 'info' | 'warn', obj: object, msg: string];
 
 /** Main thread → worker. */
 export type WorkerCommand =
-  /** `whole`: the whole folder, not this worker's share; `fromCwd` overrides the task's. */
-  | { readonly type: 'sweep'; readonly id: CategoryId; readonly whole?: boolean; readonly fromCwd?: boolean }
+  /** `share` and `fromCwd` override the task's (`'whole'`: the whole folder). */
+  | { readonly type: 'sweep'; readonly id: CategoryId; readonly share?: Shard | 'whole'; readonly fromCwd?: boolean }
   | { readonly type: 'measure'; readonly id: CategoryId }
   | { readonly type: 'end' }
   | { readonly type: 'ack' };
@@ -103,7 +103,7 @@ function serve(task: WorkerTask, port: NonNullable<typeof parentPort>): void {
       }).then(({ figures, errors }) => port.postMessage({ type: 'measured', figures, errors } satisfies WorkerMessage));
     } else {
       const { id } = command;
-      const whole = command.whole === true;
+      const share = command.share ?? task.shard;
       const category = categoryById(id);
       const errors: FailureRecord[] = [];
       void sweepCategory(category, path.join(task.baseDir, category.folder), {
@@ -112,7 +112,7 @@ function serve(task: WorkerTask, port: NonNullable<typeof parentPort>): void {
         dryRun: task.dryRun,
         logger: log.logger,
         fileLog: log.fileLog,
-        shard: whole ? undefined : task.shard,
+        shard: share === 'whole' ? undefined : share,
         fromCwd: command.fromCwd ?? task.fromCwd,
         concurrency: task.concurrency,
         logBackpressure: log.backpressure,
