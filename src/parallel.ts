@@ -47,6 +47,24 @@ function merge(into: CategoryResult, part: CategoryResult): void {
   into.future += part.future;
 }
 
+/**
+ * Every share of a folder meets a failure to read the folder itself: it counts once, per code.
+ * Returns the share's failures without those `seen` already, and how many were dropped.
+ */
+function onceForFolder(dir: string, errors: readonly FailureRecord[], seen: Set<string>): { errors: FailureRecord[]; dropped: number } {
+  let dropped = 0;
+  const kept = errors.filter((record) => {
+    if (record.path !== dir) return true;
+    if (seen.has(record.code)) {
+      dropped++;
+      return false;
+    }
+    seen.add(record.code);
+    return true;
+  });
+  return { errors: kept, dropped };
+}
+
 /** One worker, driven by commands; each `request` resolves with the worker's next reply of that type. */
 class SweepWorker {
   private readonly worker: Worker;
@@ -172,9 +190,12 @@ export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record
       perFolder: async (id, workers) => {
         progress.length = 0;
         const shares = await Promise.all(workers.map((w) => w.request({ type: 'sweep', id }, 'swept')));
+        const seen = new Set<string>();
         for (const share of shares) {
+          const { errors, dropped } = onceForFolder(job.dirs[id], share.errors, seen);
           merge(results[id] as CategoryResult, share.result);
-          share.errors.forEach(keep);
+          (results[id] as CategoryResult).failed -= dropped;
+          errors.forEach(keep);
         }
       },
     },
@@ -214,9 +235,12 @@ export async function measureInWorkers(job: {
       perFolder: async (id, workers) => {
         const shares = await Promise.all(workers.map((w) => w.request({ type: 'measure', id }, 'measured')));
         const o = out[id] as { figures: CategoryStatus; errors: FailureRecord[] };
+        const seen = new Set<string>();
         for (const share of shares) {
+          const { errors, dropped } = onceForFolder(job.dirs[id], share.errors, seen);
           mergeFigures(o.figures, share.figures);
-          for (const r of share.errors) if (o.errors.length < MAX_ERRORS) o.errors.push(r);
+          o.figures.failed -= dropped;
+          for (const r of errors) if (o.errors.length < MAX_ERRORS) o.errors.push(r);
         }
       },
     },
@@ -311,10 +335,13 @@ async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<Cat
       // not a folder we can enter: its worker finds that out and reports it, with full paths
     }
   }
+  const seen = new Map(job.categories.map((id) => [id, new Set<string>()]));
   const sweep = async (worker: SweepWorker, id: CategoryId, share: Shard | 'whole'): Promise<void> => {
     const swept = await worker.request({ type: 'sweep', id, share, fromCwd: id === inCwd }, 'swept');
+    const { errors, dropped } = onceForFolder(job.dirs[id], swept.errors, seen.get(id) as Set<string>);
     merge(results[id] as CategoryResult, swept.result);
-    swept.errors.forEach(keep);
+    (results[id] as CategoryResult).failed -= dropped;
+    errors.forEach(keep);
   };
   try {
     await Promise.all(

@@ -66,8 +66,8 @@ function failure(path: string, err: unknown): ScanFailure {
  * path; `dir` is then only used in reports.
  *
  * `shard`: only this share of the names (workers scan one folder together, each its own share).
- * A failure to read the folder itself is reported by the share holding bucket 0 only, so that it
- * counts once.
+ * Each share reports a failure to read the folder itself: one share may meet it and another not
+ * (a read error part-way, a descriptor limit). Whoever merges the shares counts it once.
  */
 export function* scanFolder(
   dir: string,
@@ -75,13 +75,12 @@ export function* scanFolder(
   options: { readonly fromCwd?: boolean | undefined; readonly shard?: Shard | undefined } = {},
 ): Generator<ScannedFile | ScanFailure, void, undefined> {
   const { fromCwd = false, shard } = options;
-  const quiet = shard !== undefined && shard.from > 0;
   const split = shard !== undefined && (shard.from > 0 || shard.to < shard.count);
   let handle: fs.Dir;
   try {
     handle = fs.opendirSync(fromCwd ? '.' : dir, { bufferSize: 128 });
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT' && !quiet) yield failure(dir, err);
+    if (errnoCode(err) !== 'ENOENT') yield failure(dir, err);
     return;
   }
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
@@ -91,7 +90,7 @@ export function* scanFolder(
       try {
         entry = handle.readSync();
       } catch (err) {
-        if (!quiet) yield failure(dir, err);
+        yield failure(dir, err);
         return;
       }
       if (entry === null) return;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../../src/cleanup.js';
+import { collectStatus } from '../../src/status.js';
 import { bucketsToHelp, estimateEntries } from '../../src/parallel.js';
 import { inShard } from '../../src/scan.js';
 import { STATE_NAME } from '../../src/state.js';
@@ -115,5 +116,34 @@ describe('a real run in two workers, the smaller folder worker helping with the 
     expect(result.errors).toEqual([expect.objectContaining({ path: path.join(base, 'mock_sparse_ai_cloud'), code: 'ENOTDIR' })]);
     expect(result.categories.incidents).toMatchObject({ found: 1, deleted: 1, skipped: 0, failed: 0 });
     expect(fs.readFileSync(path.join(base, 'mock_sparse_ai_cloud'), 'utf8')).toHaveLength(100_000);
+  });
+});
+
+describe('a folder every share fails to read', () => {
+  /** A file where the videos folder should be: each worker's share fails to open it. */
+  function brokenVideos(): string {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 60 }, 'offline_incidents/offline_incident_2.txt': { ageDays: 1 } }, NOW);
+    fs.writeFileSync(path.join(base, 'mock_sparse_ai_cloud'), 'not a folder');
+    return base;
+  }
+  const videos = (base: string) => ({ path: path.join(base, 'mock_sparse_ai_cloud'), code: 'ENOTDIR' });
+
+  it('counts once in a dry run shared by two workers', async () => {
+    const base = brokenVideos();
+    const log = memoryLogger();
+    const result = await runCleanup({ baseDir: base, days: 30, dryRun: true, categories: ['incidents', 'videos'], logger: log.logger, now: () => NOW, workers: 2 });
+    expect(result.categories.videos).toMatchObject({ found: 0, failed: 1 });
+    expect(result.totals.failed).toBe(1);
+    expect(result.errors).toEqual([expect.objectContaining(videos(base))]);
+    expect(result.categories.incidents).toMatchObject({ found: 2, toDelete: 1, deleted: 0, failed: 0 });
+  });
+
+  it('counts once in status measured by two workers', async () => {
+    const base = brokenVideos();
+    const status = await collectStatus({ baseDir: base, days: 30, categories: ['incidents', 'videos'], now: () => NOW, workers: 2 });
+    expect(status.categories.videos?.failed).toBe(1);
+    expect(status.errors).toEqual([expect.objectContaining(videos(base))]);
+    expect(status.categories.incidents).toMatchObject({ files: 2, failed: 0 });
   });
 });
