@@ -65,6 +65,51 @@ function onceForFolder(dir: string, errors: readonly FailureRecord[], seen: Set<
   return { errors: kept, dropped };
 }
 
+/**
+ * What the workers of one sweep report, merged: counters per category; failures passed on, at
+ * most MAX_ERRORS (a failure to read a folder itself, met by every share of it, once per code);
+ * progress summed over the workers' shares.
+ */
+class SweepTotals {
+  readonly results: Partial<Record<CategoryId, CategoryResult>> = {};
+  private kept = 0;
+  private readonly seen = new Map<CategoryId, Set<string>>();
+  /** progress[worker]: the counters so far of each category share that worker swept */
+  private readonly progress = new Map<number, Map<CategoryId, CategoryResult>>();
+
+  constructor(private readonly job: ParallelSweep) {
+    for (const id of job.categories) this.results[id] = emptyCategoryResult(id, job.dirs[id]);
+  }
+
+  keep(record: FailureRecord): void {
+    if (this.kept++ < MAX_ERRORS) this.job.onFailure(record);
+  }
+
+  /** A worker's share of the folder `id`, swept. */
+  add(id: CategoryId, swept: { readonly result: CategoryResult; readonly errors: readonly FailureRecord[] }): void {
+    let seen = this.seen.get(id);
+    if (!seen) this.seen.set(id, (seen = new Set()));
+    const { errors, dropped } = onceForFolder(this.job.dirs[id], swept.errors, seen);
+    const into = this.results[id] as CategoryResult;
+    merge(into, swept.result);
+    into.failed -= dropped;
+    for (const record of errors) this.keep(record);
+  }
+
+  progressed(worker: number, message: Extract<WorkerMessage, { type: 'progress' }>): void {
+    let mine = this.progress.get(worker);
+    if (!mine) this.progress.set(worker, (mine = new Map()));
+    mine.set(message.id, message.result);
+    if (!this.job.onProgress) return;
+    const soFar = emptyCategoryResult(message.id, this.job.dirs[message.id]);
+    for (const shares of this.progress.values()) {
+      const part = shares.get(message.id);
+      if (part) merge(soFar, part);
+    }
+    this.job.onProgress(message.id, soFar);
+  }
+}
+
 /** One worker, driven by commands; each `request` resolves with the worker's next reply of that type. */
 class SweepWorker {
   private readonly worker: Worker;
@@ -172,44 +217,25 @@ async function eachFolderInWorkers(job: FolderJob, task: Omit<WorkerTask, 'shard
  */
 export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
   if (!job.dryRun && job.workers > 1 && job.categories.length > 1) return sweepFoldersApart(job);
-  const results: Partial<Record<CategoryId, CategoryResult>> = {};
-  for (const id of job.categories) results[id] = emptyCategoryResult(id, job.dirs[id]);
-  const progress: (CategoryResult | undefined)[] = [];
-  let kept = 0;
-  const keep = (record: FailureRecord): void => {
-    if (kept++ < MAX_ERRORS) job.onFailure(record);
-  };
+  const totals = new SweepTotals(job);
   await eachFolderInWorkers(
     {
       ...job,
       onUnreadable: (id, record) => {
-        (results[id] as CategoryResult).failed++;
+        (totals.results[id] as CategoryResult).failed++;
         job.logger.warn({ path: record.path, code: record.code, err: record.message }, 'cleanup: could not read folder');
-        keep(record);
+        totals.keep(record);
       },
       perFolder: async (id, workers) => {
-        progress.length = 0;
         const shares = await Promise.all(workers.map((w) => w.request({ type: 'sweep', id }, 'swept')));
-        const seen = new Set<string>();
-        for (const share of shares) {
-          const { errors, dropped } = onceForFolder(job.dirs[id], share.errors, seen);
-          merge(results[id] as CategoryResult, share.result);
-          (results[id] as CategoryResult).failed -= dropped;
-          errors.forEach(keep);
-        }
+        for (const share of shares) totals.add(id, share);
       },
     },
     { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency, log: job.log },
     job,
-    (index, message) => {
-      progress[index] = message.result;
-      if (!job.onProgress) return;
-      const soFar = emptyCategoryResult(message.id, job.dirs[message.id]);
-      for (const p of progress) if (p?.id === message.id) merge(soFar, p);
-      job.onProgress(message.id, soFar);
-    },
+    (index, message) => totals.progressed(index, message),
   );
-  return results;
+  return totals.results;
 }
 
 /** status in workers: each measures its share of every folder; the figures are merged here. */
@@ -299,32 +325,16 @@ export function estimateEntries(dir: string): number {
  * (11.4 s). The largest folder gets the working directory and bare names; the other, full paths.
  */
 async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
-  const results: Partial<Record<CategoryId, CategoryResult>> = {};
-  for (const id of job.categories) results[id] = emptyCategoryResult(id, job.dirs[id]);
-  // progress[worker][category]: the counters so far of that worker's share
-  const progress = job.categories.map(() => new Map<CategoryId, CategoryResult>());
-  let kept = 0;
-  const keep = (record: FailureRecord): void => {
-    if (kept++ < MAX_ERRORS) job.onFailure(record);
-  };
+  const totals = new SweepTotals(job);
   const task = { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency, log: job.log };
   const workers = job.categories.map(
-    (_, i) =>
-      new SweepWorker({ ...task, shard: shareOf(0, 1), fromCwd: false }, job.logger, (m) => {
-        (progress[i] as Map<CategoryId, CategoryResult>).set(m.id, m.result);
-        if (!job.onProgress) return;
-        const soFar = emptyCategoryResult(m.id, job.dirs[m.id]);
-        for (const p of progress) {
-          const part = p.get(m.id);
-          if (part) merge(soFar, part);
-        }
-        job.onProgress(m.id, soFar);
-      }),
+    (_, i) => new SweepWorker({ ...task, shard: shareOf(0, 1), fromCwd: false }, job.logger, (m) => totals.progressed(i, m)),
   );
   const byEntries = job.categories.map((id) => ({ id, entries: estimateEntries(job.dirs[id]) })).sort((a, b) => b.entries - a.entries);
-  const largest = (byEntries[0] as { id: CategoryId }).id;
+  const [first, second] = byEntries as [{ id: CategoryId; entries: number }, ...{ id: CategoryId; entries: number }[]];
+  const largest = first.id;
   // with two folders, the smaller one's worker helps with the largest
-  const help = byEntries.length === 2 ? bucketsToHelp((byEntries[1] as { entries: number }).entries, (byEntries[0] as { entries: number }).entries) : 0;
+  const help = second && byEntries.length === 2 ? bucketsToHelp(second.entries, first.entries) : 0;
   const home = process.cwd();
   let inCwd: CategoryId | undefined;
   if (job.chdir) {
@@ -335,13 +345,8 @@ async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<Cat
       // not a folder we can enter: its worker finds that out and reports it, with full paths
     }
   }
-  const seen = new Map(job.categories.map((id) => [id, new Set<string>()]));
   const sweep = async (worker: SweepWorker, id: CategoryId, share: Shard | 'whole'): Promise<void> => {
-    const swept = await worker.request({ type: 'sweep', id, share, fromCwd: id === inCwd }, 'swept');
-    const { errors, dropped } = onceForFolder(job.dirs[id], swept.errors, seen.get(id) as Set<string>);
-    merge(results[id] as CategoryResult, swept.result);
-    (results[id] as CategoryResult).failed -= dropped;
-    errors.forEach(keep);
+    totals.add(id, await worker.request({ type: 'sweep', id, share, fromCwd: id === inCwd }, 'swept'));
   };
   try {
     await Promise.all(
@@ -359,5 +364,5 @@ async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<Cat
   } finally {
     if (inCwd !== undefined) process.chdir(home);
   }
-  return results;
+  return totals.results;
 }
