@@ -40,6 +40,12 @@ export interface AutoCleanup {
   notify(): void;
   /** Resolves once no cleanup is running and its log lines are written (tests, shutdown). */
   idle(): Promise<void>;
+  /**
+   * For the host's shutdown: stops a cleanup under way as a signal stops the CLI (no new
+   * deletion; unlinks in flight finish; every deleted file logged; the lock released) and
+   * resolves once it has stopped, within 2 seconds. Later notify() calls do nothing.
+   */
+  stop(): Promise<void>;
 }
 
 const HOUR = 3_600_000;
@@ -59,13 +65,17 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
   const days =
     options.retentionDays !== undefined ? parsePositive(String(options.retentionDays), 'retentionDays', MAX_DAYS) : resolveDays(undefined, env);
   const intervalMs = resolveIntervalHours(options.intervalHours, env) * HOUR;
-  const sink = options.logger ? undefined : openLogSink({ level: resolveLogLevel(env) });
+  // our own log writes with fs.write: a full blocking pipe must not hold the host's event loop
+  const sink = options.logger ? undefined : openLogSink({ level: resolveLogLevel(env), mode: 'async' });
   const logger = (options.logger ?? sink?.logger) as Logger;
   const clock = options.now ?? Date.now;
   const sliceMs = options.sliceMs ?? 10;
   const workers = options.workers ?? 1;
 
   let running: Promise<void> | undefined;
+  /** Aborts the cleanup under way (stop()). */
+  let current: AbortController | undefined;
+  let stopped = false;
   /** No attempt before this instant (ms): the next due time as last known, or a retry delay. */
   let notBefore = Number.NEGATIVE_INFINITY;
 
@@ -73,7 +83,7 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
 
   async function cycle(): Promise<void> {
     const now = clock();
-    if (now < notBefore) return;
+    if (now < notBefore || stopped) return;
     const state = readState(baseDir);
     if (state.kind === 'invalid') {
       logger.warn({ path: statePath(baseDir), reason: state.reason }, 'cleanup: the state file is not valid; a cleanup is due');
@@ -86,23 +96,28 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
       notBefore = (last as number) + intervalMs;
       return;
     }
+    current = new AbortController();
     try {
       const result = await runCleanup({
         baseDir,
         days,
         dryRun: false,
         categories: ['incidents', 'videos'],
-        logger,
+        ...(sink ? { log: sink } : { logger }),
         now: clock,
         sliceMs,
         workers,
-        logFd: sink && { fd: sink.fd, level: resolveLogLevel(env), drained: sink.drained },
-        logBackpressure: sink?.backpressure,
+        signal: current.signal,
         stillDue: due,
       });
       const after = readState(baseDir);
       notBefore = after.kind === 'ok' ? after.lastRunStartMs + intervalMs : clock() + RETRY_MS;
       if (result === undefined) logger.debug('cleanup: another process has just run it; not due any more');
+      else if (result.logFailure) {
+        notBefore = clock() + RETRY_MS;
+        const f = result.logFailure;
+        process.emitWarning(`vigint-cleanup: cannot write the log (${f.destination}): ${f.code} ${f.message}; stopped after ${f.deleted} deletions`);
+      }
     } catch (err) {
       notBefore = clock() + RETRY_MS;
       if (err instanceof CleanupError && err.exitStatus === EXIT.locked) {
@@ -110,13 +125,15 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
       } else {
         logger.error({ err, baseDir }, 'cleanup: automatic cleanup failed; the host goes on');
       }
+    } finally {
+      current = undefined;
     }
   }
 
   return {
     notify() {
       try {
-        if (running) return;
+        if (running || stopped) return;
         running = new Promise<void>((resolve) => setImmediate(resolve))
           .then(cycle)
           .catch((err: unknown) => {
@@ -135,7 +152,13 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
     },
     async idle() {
       while (running) await running;
-      await sink?.drained();
+      await sink?.writer.drained();
+    },
+    async stop() {
+      stopped = true;
+      current?.abort('stop');
+      while (running) await running;
+      await sink?.writer.drained();
     },
   };
 }

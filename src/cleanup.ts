@@ -1,14 +1,15 @@
 import path from 'node:path';
-import type { Logger } from 'pino';
 import { type CategoryId, categoryById } from './categories.js';
+import { type Control, STOP, STOP_REASON, newControl, requestStop } from './control.js';
 import { type SweepOptions, sweepCategory } from './delete.js';
-import type { LogLevel } from './config.js';
 import { acquireLock } from './lock.js';
-import { sweepInWorkers } from './parallel.js';
+import type { LogSink } from './log.js';
+import { type HostLogger, type WorkersLog, sweepInWorkers } from './parallel.js';
 import { cutoffMs } from './plan.js';
-import { type CategoryResult, type CleanupResult, type FailureRecord, MAX_ERRORS, sumTallies } from './result.js';
+import { type CategoryResult, type CleanupResult, type FailureRecord, type LogFailure, MAX_ERRORS, sumTallies } from './result.js';
 import { formatDays, formatMB } from './format.js';
 import { readState, writeState } from './state.js';
+import { type SweepLog, loggerLog, writerLog } from './sweep-log.js';
 
 export interface CleanupOptions {
   /** Absolute folder holding `offline_incidents/` and `mock_sparse_ai_cloud/`. */
@@ -18,23 +19,30 @@ export interface CleanupOptions {
   readonly dryRun: boolean;
   /** Which categories to clean, in report order. */
   readonly categories: readonly CategoryId[];
-  readonly logger: Logger;
+  /**
+   * Our own log (the CLI's; the built-in cleanup's default): every line goes through its one
+   * writer, and a deleted file's line reaches the operating system before more than 256 further
+   * deletions. If it cannot be written, the run stops deleting (`logFailure` in the result).
+   */
+  readonly log?: LogSink;
+  /** Otherwise, a host's logger: lines handed to it count as written. */
+  readonly logger?: HostLogger;
   /** The clock, read once at the start. Default Date.now. */
   readonly now?: () => number;
   readonly concurrency?: SweepOptions['concurrency'];
   readonly sliceMs?: SweepOptions['sliceMs'];
-  readonly logBackpressure?: SweepOptions['logBackpressure'];
-  /**
-   * Sweep in this many worker threads, each taking a share of every folder (0 or unset: in this
-   * thread). With `logFd`, workers write their lines to that descriptor (our own log); without, they
-   * send them to `logger` (a host's logger). `logDrained` lets the first line reach the log first.
-   */
+  /** Sweep in this many worker threads (0 or unset: in this thread). */
   readonly workers?: number;
   /** With workers: change into each folder, for cheaper system calls (the CLI's own process only). */
   readonly chdir?: boolean;
-  readonly logFd?: { readonly fd: number; readonly level: LogLevel; readonly drained: () => Promise<void> };
   readonly onProgress?: (categoryId: CategoryId, soFar: CategoryResult) => void;
   readonly beforeRecheck?: SweepOptions['beforeRecheck'];
+  /**
+   * Stops the run as a signal does: no new deletion starts (unlinks in flight finish), every
+   * deleted file keeps its line, the lock is released, and the result says `interrupted`, with
+   * the abort reason (a signal's name, such as 'SIGTERM').
+   */
+  readonly signal?: AbortSignal;
   /**
    * Real runs only: once the lock is held, and before anything is deleted, decides whether to
    * go on, given the start of the last real run (undefined: no valid record). Returning false
@@ -52,9 +60,16 @@ export interface CleanupOptions {
 export async function runCleanup(options: CleanupOptions & { stillDue?: undefined }): Promise<CleanupResult>;
 export async function runCleanup(options: CleanupOptions): Promise<CleanupResult | undefined>;
 export async function runCleanup(options: CleanupOptions): Promise<CleanupResult | undefined> {
-  const { baseDir, days, dryRun, logger } = options;
+  const { baseDir, days, dryRun } = options;
+  const logger = options.log?.logger ?? options.logger;
+  if (logger === undefined) throw new TypeError('runCleanup needs a log or a logger');
   const startMs = (options.now ?? Date.now)();
   const cutoff = cutoffMs(startMs, days);
+  const workers = options.workers ?? 0;
+  const control = newControl(workers);
+  const stop = (): void => requestStop(control, STOP_REASON.interrupted);
+  options.signal?.addEventListener('abort', stop);
+  if (options.signal?.aborted) stop();
   const lock = dryRun ? undefined : acquireLock(baseDir);
   try {
     if (lock && options.stillDue) {
@@ -72,14 +87,16 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
         logger.warn({ err }, 'cleanup: could not record the start of this run in the state file');
       }
     }
+    // the start line first: the workers' lines follow it
+    options.log?.writer.flush();
     const errors: FailureRecord[] = [];
     const onFailure = (record: FailureRecord): void => {
       if (errors.length < MAX_ERRORS) errors.push(record);
     };
     const categories =
-      options.workers !== undefined && options.workers > 0
-        ? await sweepParallel(options, options.workers, cutoff, startMs, onFailure)
-        : await sweepHere(options, cutoff, startMs, onFailure);
+      workers > 0
+        ? await sweepParallel(options, workers, control, cutoff, startMs, onFailure)
+        : await sweepHere(options, control, cutoff, startMs, onFailure);
     for (const result of Object.values(categories)) {
       if (result.future > 0) {
         logger.warn(
@@ -89,6 +106,15 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
       }
     }
     const totals = sumTallies(Object.values(categories));
+    const reason = Atomics.load(control, STOP);
+    const interrupted = reason === STOP_REASON.interrupted ? String(options.signal?.reason ?? 'stop') : null;
+    if (interrupted !== null) {
+      logger.warn({ ...totals, dryRun, signal: interrupted }, `cleanup: interrupted by ${interrupted}`);
+    }
+    const logFailure = failureOf(options.log, reason, totals.deleted);
+    if (logFailure) {
+      logger.warn({ code: logFailure.code, deleted: totals.deleted }, `cleanup: cannot write the log; stopped after ${totals.deleted} deletions`);
+    }
     logger.info(
       { ...totals, dryRun },
       dryRun
@@ -105,16 +131,36 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
       categories,
       totals,
       errors,
+      interrupted,
+      logFailure,
     };
   } finally {
+    options.signal?.removeEventListener('abort', stop);
     lock?.release();
   }
 }
 
+/** The log's failure, if it kept the run from going on or lines are still unwritten after one more try. */
+function failureOf(log: LogSink | undefined, reason: number, deleted: number): LogFailure | undefined {
+  if (log === undefined) return undefined;
+  const { writer } = log;
+  if (reason !== STOP_REASON.log && (writer.flush() || !writer.failure)) return undefined;
+  const err = writer.failure;
+  return { destination: writer.name, code: err?.code ?? 'EIO', message: err?.message ?? 'the log could not be written', deleted };
+}
+
 type Results = Partial<Record<CategoryId, CategoryResult>>;
 
-async function sweepHere(options: CleanupOptions, cutoff: number, startMs: number, onFailure: (r: FailureRecord) => void): Promise<Results> {
+async function sweepHere(
+  options: CleanupOptions,
+  control: Control,
+  cutoff: number,
+  startMs: number,
+  onFailure: (r: FailureRecord) => void,
+): Promise<Results> {
   const categories: Results = {};
+  const log: SweepLog = options.log ? writerLog(options.log.writer, options.log.format) : loggerLog(options.logger as HostLogger);
+  const writer = options.log?.writer;
   for (const id of options.categories) {
     const category = categoryById(id);
     const onProgress = options.onProgress;
@@ -122,14 +168,16 @@ async function sweepHere(options: CleanupOptions, cutoff: number, startMs: numbe
       cutoff,
       startMs,
       dryRun: options.dryRun,
-      logger: options.logger,
+      log,
       onFailure,
       concurrency: options.concurrency,
       sliceMs: options.sliceMs,
-      logBackpressure: options.logBackpressure,
+      shouldStop: () => Atomics.load(control, STOP) !== 0,
       onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
       beforeRecheck: options.beforeRecheck,
     });
+    // the sweep stopped deleting because the log could not be written: the run stops there
+    if (writer?.failure && writer.unwritten > 0 && !writer.flush()) requestStop(control, STOP_REASON.log);
   }
   return categories;
 }
@@ -137,14 +185,16 @@ async function sweepHere(options: CleanupOptions, cutoff: number, startMs: numbe
 async function sweepParallel(
   options: CleanupOptions,
   workers: number,
+  control: Control,
   cutoff: number,
   startMs: number,
   onFailure: (r: FailureRecord) => void,
 ): Promise<Results> {
   const dirs = {} as Record<CategoryId, string>;
   for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
-  // the start line first: workers write to the same log
-  if (options.logFd) await options.logFd.drained();
+  const log: WorkersLog = options.log
+    ? { kind: 'lines', writer: options.log.writer, level: options.log.level }
+    : { kind: 'records', logger: options.logger as HostLogger };
   return sweepInWorkers({
     baseDir: options.baseDir,
     categories: options.categories,
@@ -155,8 +205,9 @@ async function sweepParallel(
     workers,
     concurrency: options.concurrency,
     chdir: options.chdir === true,
-    logger: options.logger,
-    log: options.logFd ? { kind: 'fd', fd: options.logFd.fd, level: options.logFd.level } : { kind: 'forward' },
+    mainLog: options.log ? writerLog(options.log.writer, options.log.format) : loggerLog(options.logger as HostLogger),
+    log,
+    control,
     onFailure,
     onProgress: options.onProgress,
   });

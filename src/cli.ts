@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CATEGORIES } from './categories.js';
 import { type CleanupFlags, type CronAction, type CronFlags, type Output, type StatusFlags, parseArgs } from './args.js';
 import { runCleanup } from './cleanup.js';
 import {
@@ -28,6 +30,7 @@ import { CleanupError, EXIT, errorMessage } from './errors.js';
 import { openLogSink } from './log.js';
 import { type Progress, startProgress } from './progress.js';
 import { formatJson, formatText } from './report.js';
+import { guardSignals, signalExitStatus } from './signals.js';
 import { collectStatus } from './status.js';
 import { formatStatusJson, formatStatusText } from './status-report.js';
 
@@ -57,6 +60,23 @@ function cliWorkers(): number {
   return Math.min(2, os.availableParallelism());
 }
 
+/** A base folder holding neither category folder may be the wrong one: say so (exit status unchanged). */
+function warnIfNoCategoryFolder(baseDir: string, ctx: Context): void {
+  const present = CATEGORIES.some((c) => {
+    try {
+      fs.lstatSync(path.join(baseDir, c.folder));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!present) {
+    ctx.stderr.write(
+      `vigint-cleanup: warning: ${baseDir} holds neither ${CATEGORIES.map((c) => `${c.folder}/`).join(' nor ')}; is it the right base folder? (--base-dir, VIGINT_BASE_DIR)\n`,
+    );
+  }
+}
+
 async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number> {
   // Every input is validated before anything is opened, scanned or deleted.
   const days = resolveDays(flags.days, ctx.env);
@@ -65,6 +85,7 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   const logFile = resolveLogFile(flags.logFile, ctx.env, ctx.cwd);
   const level = resolveLogLevel(ctx.env);
   checkBaseDir(baseDir);
+  warnIfNoCategoryFolder(baseDir, ctx);
 
   const sink = openLogSink({ file: logFile, level });
   // Progress is for a person at a terminal, and only where the log lines are not drawn already.
@@ -72,22 +93,28 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   if (ctx.stderr.isTTY === true && (logFile !== undefined || level === 'silent')) {
     progress = startProgress(ctx.stderr, flags.dryRun === true);
   }
+  const signals = guardSignals(() => sink.writer.flush());
+  let closed = false;
   try {
     const result = await runCleanup({
       baseDir,
       days,
       dryRun: flags.dryRun === true,
       categories,
-      logger: sink.logger,
+      log: sink,
       now: ctx.now,
-      logBackpressure: sink.backpressure,
       workers: cliWorkers(),
       chdir: true,
-      logFd: { fd: sink.fd, level, drained: sink.drained },
+      signal: signals.signal,
       onProgress: progress && ((id, soFar) => progress?.update(id, soFar)),
     });
     progress?.stop();
-    ctx.stdout.write(flags.json ? formatJson(result) : formatText(result));
+    // Every line written, or why not: the report must not claim a log that is not there.
+    const unwritten = await sink.close();
+    closed = true;
+    const logFailure = result.logFailure ?? (unwritten && { destination: sink.writer.name, code: unwritten.code ?? 'EIO', message: unwritten.message, deleted: result.totals.deleted });
+    const final = logFailure === result.logFailure ? result : { ...result, logFailure };
+    ctx.stdout.write(flags.json ? formatJson(final) : formatText(final));
     const first = result.errors[0];
     if (first !== undefined) {
       ctx.stderr.write(
@@ -95,13 +122,21 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
           `(first: ${first.path}: ${first.code}); the log has each one\n`,
       );
     }
+    if (logFailure) {
+      ctx.stderr.write(
+        `vigint-cleanup: cannot write the log (${logFailure.destination}): ${logFailure.code} ${logFailure.message}; stopped after ${logFailure.deleted} deletions\n`,
+      );
+      return EXIT.partial;
+    }
+    if (result.interrupted !== null) return signalExitStatus(result.interrupted);
     return result.totals.failed > 0 ? EXIT.partial : EXIT.ok;
   } catch (err) {
     progress?.stop();
     if (err instanceof CleanupError) sink.logger.error({ code: err.code }, `cleanup: ${err.message}`);
     throw err;
   } finally {
-    await sink.close();
+    signals.dispose();
+    if (!closed) await sink.close();
   }
 }
 
@@ -110,7 +145,18 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
   const categories = resolveCategories(flags);
   const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
   checkBaseDir(baseDir);
-  const result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers: cliWorkers(), chdir: true });
+  const signals = guardSignals(() => {});
+  let result: Awaited<ReturnType<typeof collectStatus>>;
+  try {
+    result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers: cliWorkers(), chdir: true, signal: signals.signal });
+  } finally {
+    signals.dispose();
+  }
+  if (signals.signal.aborted) {
+    const name = String(signals.signal.reason);
+    ctx.stderr.write(`vigint-cleanup: status interrupted by ${name}; nothing was changed\n`);
+    return signalExitStatus(name);
+  }
   const color = ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined;
   ctx.stdout.write(flags.json ? formatStatusJson(result) : formatStatusText(result, color));
   const first = result.errors[0];
@@ -176,6 +222,9 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
     stderr: deps.stderr ?? process.stderr,
     now: deps.now ?? Date.now,
   };
+  // A closed standard error (its reader gone) must not crash a run that is deleting: what it
+  // means for the log is the log writer's to report.
+  if (deps.stderr === undefined) process.stderr.on('error', () => {});
   try {
     const command = parseArgs(argv, ctx);
     if (command.kind === 'printed') return EXIT.ok;

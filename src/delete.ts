@@ -2,17 +2,10 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type Category, nameClassifier } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
-import { isoString } from './iso.js';
-import type { FileLog } from './log.js';
 import { decide, stillDeletable } from './plan.js';
 import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
 import { type ScannedFile, type Shard, lookOf, scanFolder } from './scan.js';
-
-/** What the sweep needs of a logger: a pino Logger fits, and so does the workers' forwarder. */
-export interface SweepLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+import type { SweepLog } from './sweep-log.js';
 
 export interface SweepOptions {
   /** Files with an mtime strictly before this (ms since the epoch) are deleted. */
@@ -20,7 +13,8 @@ export interface SweepOptions {
   /** When the run started (ms); later mtimes are "future". */
   readonly startMs: number;
   readonly dryRun: boolean;
-  readonly logger: SweepLogger;
+  /** Where the lines go, and how many deletions may wait for theirs (see SweepLog). */
+  readonly log: SweepLog;
   /** Only this share of the names (workers sweep one folder together; see scanFolder). */
   readonly shard?: Shard;
   /** The working directory is the folder: use bare names (see scanFolder). */
@@ -37,12 +31,13 @@ export interface SweepOptions {
    * yield for its own sake (the CLI). The built-in cleanup sets it so its host stays responsive.
    */
   readonly sliceMs?: number;
-  /** A faster way to log each file's line (our own logger's `fileLog`); else `logger.info`. */
-  readonly fileLog?: FileLog | undefined;
-  /** Resolves when the log is ready for more; undefined when it already is. */
-  readonly logBackpressure?: () => Promise<void> | undefined;
   /** Called now and then with the category's counters so far. */
   readonly onProgress?: (result: CategoryResult) => void;
+  /**
+   * True once the run must stop (a signal, the host's stop(), a log that cannot be written):
+   * checked before every file, so no new deletion starts after it; unlinks in flight finish.
+   */
+  readonly shouldStop?: () => boolean;
   /**
    * Called after a file was planned for deletion and before its last look: the seam where a test
    * changes the file, as another process could at that moment.
@@ -70,7 +65,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * file is looked at again (lstat); if it is no longer the same old regular file it is skipped.
  */
 export async function sweepCategory(category: Category, dir: string, options: SweepOptions): Promise<CategoryResult> {
-  const { cutoff, startMs, dryRun, logger, onFailure } = options;
+  const { cutoff, startMs, dryRun, log, onFailure } = options;
+  const shouldStop = options.shouldStop ?? (() => false);
   // Adaptive unless told: unlink synchronously while unlinks are CPU work (sparse or small files:
   // a thread-pool round trip, and 64 unlinks queued on one folder's lock, cost more than the
   // unlink); once they wait on the disk (freeing data blocks, online discard), keep many in
@@ -82,17 +78,15 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   let sampled = 0;
   let sampledMs = 0;
   const result = emptyCategoryResult(category.id, dir);
-  const fileLog: FileLog =
-    options.fileLog ??
-    ((msg, path, size, mtimeMs, dry) => logger.info(dry ? { path, size, mtime: isoString(mtimeMs), dryRun: true } : { path, size, mtime: isoString(mtimeMs) }, msg));
   const fail = (record: FailureRecord, msg: string): void => {
     result.failed++;
-    logger.warn({ path: record.path, code: record.code, err: record.message }, msg);
+    log.warn({ path: record.path, code: record.code, err: record.message }, msg);
     onFailure(record);
   };
 
   let inFlight = 0;
   let wake: (() => void) | undefined;
+  const settled = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve));
   const settle = (): void => {
     inFlight--;
     if (wake) {
@@ -101,19 +95,19 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       w();
     }
   };
-  const unlinkDone = (file: ScannedFile, size: number, err: NodeJS.ErrnoException | null): void => {
+  const unlinkDone = (file: ScannedFile, freed: number, err: NodeJS.ErrnoException | null): void => {
     if (!err) {
       result.deleted++;
-      result.bytesFreed += size;
-      fileLog('cleanup: deleted', file.path, size, file.mtimeMs, false);
+      result.bytesFreed += freed;
+      log.file('cleanup: deleted', file.path, file.size, file.mtimeMs, false, true);
     } else if (err.code === 'ENOENT') {
       result.skipped++;
-      logger.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+      log.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
     } else {
       fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
     }
   };
-  const unlink = (file: ScannedFile, size: number): void => {
+  const unlink = (file: ScannedFile, freed: number): void => {
     if (concurrency === 0) {
       let error: NodeJS.ErrnoException | null = null;
       const t0 = adaptive ? performance.now() : 0;
@@ -131,19 +125,28 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
           sampledMs = 0;
         }
       }
-      unlinkDone(file, size, error);
+      unlinkDone(file, freed, error);
       return;
     }
     inFlight++;
     fs.unlink(file.at, (err) => {
-      unlinkDone(file, size, err);
+      unlinkDone(file, freed, err);
       settle();
     });
+  };
+  /** Waits until one more deletion may start; false: the log cannot be written, stop deleting. */
+  const mayDelete = async (): Promise<boolean> => {
+    while (log.room() - inFlight <= 0) {
+      if (inFlight > 0) await settled();
+      else if ((await log.makeRoom()) === 'stop') return false;
+    }
+    return true;
   };
 
   let sliceStart = performance.now();
   let seen = 0;
   for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard })) {
+    if (shouldStop()) break;
     seen++;
     if ('failure' in item) {
       fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
@@ -158,8 +161,14 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
         result.toDelete++;
         result.bytesToDelete += item.size;
         if (dryRun) {
-          fileLog('cleanup: would delete (dry run)', item.path, item.size, item.mtimeMs, true);
+          log.file('cleanup: would delete (dry run)', item.path, item.size, item.mtimeMs, true, false);
         } else {
+          // (the common case, room to spare, costs no await)
+          if ((log.room() - inFlight <= 0 && !(await mayDelete())) || shouldStop()) {
+            result.toDelete--;
+            result.bytesToDelete -= item.size;
+            break;
+          }
           options.beforeRecheck?.(item);
           let now: fs.Stats | undefined;
           try {
@@ -170,18 +179,19 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
           }
           if (now === undefined) {
             result.skipped++;
-            logger.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+            log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
           } else if (!stillDeletable(item, lookOf(now), cutoff)) {
             result.skipped++;
-            logger.warn({ path: item.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
+            log.warn({ path: item.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
           } else {
-            unlink(item, now.size);
-            while (concurrency > 0 && inFlight >= concurrency) await new Promise<void>((resolve) => (wake = resolve));
+            // Space comes back only when the last link goes: a file with other links frees nothing.
+            unlink(item, now.nlink > 1 ? 0 : now.size);
+            while (concurrency > 0 && inFlight >= concurrency) await settled();
           }
         }
       }
     }
-    const pressure = options.logBackpressure?.();
+    const pressure = log.backpressure();
     if (pressure) await pressure;
     if ((seen & 1023) === 0) options.onProgress?.(result);
     if (options.sliceMs !== undefined && (seen & 15) === 0 && performance.now() - sliceStart >= options.sliceMs) {
@@ -189,6 +199,6 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       sliceStart = performance.now();
     }
   }
-  while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
+  while (inFlight > 0) await settled();
   return result;
 }

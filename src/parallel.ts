@@ -1,13 +1,15 @@
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
 import type { CategoryId } from './categories.js';
 import type { LogLevel } from './config.js';
+import { type Control, STOP_REASON, acknowledge, requestStop } from './control.js';
 import { errnoCode, errorMessage } from './errors.js';
+import type { LogWriter } from './log-writer.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS, TALLY_KEYS, emptyCategoryResult } from './result.js';
 import { type CategoryStatus, emptyFigures, mergeFigures } from './status.js';
-import { type Shard, shareOf } from './scan.js';
-import type { WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
+import { type Shard, danglingLink, shareOf } from './scan.js';
+import { type SweepLog, UNLOGGED_MAX } from './sweep-log.js';
+import type { LogRecord, WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
 
 /**
  * The built worker, found from src/ (tests) and from dist/ alike. A worker's heap is kept small:
@@ -30,10 +32,12 @@ export interface ParallelSweep {
    * names (much cheaper). Only for a process of our own: never in a library host.
    */
   readonly chdir: boolean;
-  /** Lines of this thread (a folder it could not enter), and the workers' lines in `forward` mode. */
-  readonly logger: Logger;
-  /** `fd`: workers write their lines there; `forward`: they post them to `logger`. */
-  readonly log: { readonly kind: 'fd'; readonly fd: number; readonly level: LogLevel } | { readonly kind: 'forward' };
+  /** Lines of this thread (a folder it could not enter). */
+  readonly mainLog: SweepLog;
+  /** Where the workers' lines go: our own log's writer, or a host's logger. */
+  readonly log: WorkersLog;
+  /** Shared with the workers: made by newControl(workers). */
+  readonly control: Control;
   readonly onFailure: (record: FailureRecord) => void;
   readonly onProgress?: ((id: CategoryId, soFar: CategoryResult) => void) | undefined;
 }
@@ -110,6 +114,57 @@ class SweepTotals {
   }
 }
 
+/** What the main thread does with the workers' lines. */
+export type WorkersLog =
+  | { readonly kind: 'lines'; readonly writer: LogWriter; readonly level: LogLevel }
+  | { readonly kind: 'records'; readonly logger: HostLogger };
+
+/** What the built-in cleanup needs of a host's logger (a pino Logger fits). */
+export interface HostLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+interface BatchHandler {
+  batch(worker: number, message: Extract<WorkerMessage, { type: 'log' }>): void;
+  stalled(): void;
+}
+
+/** Handles the workers' log batches, in arrival order, and acknowledges them in the Control. */
+function logBatches(log: WorkersLog | undefined, control: Control): BatchHandler {
+  if (log === undefined) return { batch: (worker, m) => acknowledge(control, worker, m.deletions), stalled: () => {} };
+  if (log.kind === 'records') {
+    return {
+      batch: (worker, m) => {
+        for (const [level, obj, msg] of m.records ?? ([] as LogRecord[])) {
+          try {
+            log.logger[level](obj, msg);
+          } catch {
+            // a host's logger that throws must neither stop the cleanup nor reach the host
+          }
+        }
+        acknowledge(control, worker, m.deletions);
+      },
+      stalled: () => {},
+    };
+  }
+  const { writer } = log;
+  writer.onWritten = (source, deletions) => {
+    if (source >= 0) acknowledge(control, source, deletions);
+  };
+  return {
+    batch: (worker, m) => writer.write(m.lines ?? '', m.deletions, worker, true),
+    // A worker waits for its lines. If the log failed, this is the pause, and the write's one
+    // more try: deletions may have freed the space it needed. Failing again, the run stops.
+    stalled: () => {
+      if (!writer.failure) return; // a slow reader: the lines go out as it reads
+      void writer.retry().then((written) => {
+        if (!written) requestStop(control, STOP_REASON.log);
+      });
+    },
+  };
+}
+
 /** One worker, driven by commands; each `request` resolves with the worker's next reply of that type. */
 class SweepWorker {
   private readonly worker: Worker;
@@ -117,13 +172,14 @@ class SweepWorker {
   private failure: Error | undefined;
   private onFail: ((err: Error) => void) | undefined;
 
-  constructor(task: WorkerTask, logger: Logger | undefined, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void) {
+  constructor(task: WorkerTask, log: BatchHandler, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void) {
     // execArgv: none of the host's flags (--input-type, loaders) apply to our worker, some break it
     this.worker = new Worker(WORKER_URL, { workerData: task, resourceLimits: RESOURCE_LIMITS, execArgv: [] });
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'log') {
-        if (logger) for (const [level, obj, msg] of message.records) logger[level](obj, msg);
-        this.send({ type: 'ack' });
+        log.batch(task.index, message);
+      } else if (message.type === 'stalled') {
+        log.stalled();
       } else if (message.type === 'progress') {
         onProgress(message);
       } else if (this.pending?.type === message.type) {
@@ -165,12 +221,30 @@ class SweepWorker {
   }
 }
 
+/** What every worker of a job is told, but its index, share and log. */
+type CommonTask = Omit<WorkerTask, 'shard' | 'fromCwd' | 'index' | 'allowance' | 'control' | 'log'>;
+
+function workerTask(common: CommonTask, job: { control: Control; log?: WorkersLog | undefined }, workers: number, index: number, shard: Shard, fromCwd: boolean): WorkerTask {
+  return {
+    ...common,
+    shard,
+    fromCwd,
+    index,
+    control: job.control.buffer as SharedArrayBuffer,
+    // the bound on deletions without their line is the run's: each worker has its part
+    allowance: Math.max(1, Math.floor(UNLOGGED_MAX / workers)),
+    log: job.log?.kind === 'lines' ? { kind: 'lines', level: job.log.level } : { kind: 'records' },
+  };
+}
+
 interface FolderJob {
   readonly baseDir: string;
   readonly categories: readonly CategoryId[];
   readonly dirs: Readonly<Record<CategoryId, string>>;
   readonly workers: number;
   readonly chdir: boolean;
+  readonly control: Control;
+  readonly log?: WorkersLog | undefined;
   /** A folder the process could not change into (not a missing one: that is 0 files). */
   readonly onUnreadable: (id: CategoryId, record: FailureRecord) => void;
   /** Asks every worker for its share of the folder `id` (the working directory, with chdir). */
@@ -181,11 +255,12 @@ interface FolderJob {
  * Starts the workers and walks the folders one at a time, all workers in the same folder (with
  * `chdir`, that folder is the working directory, and the original one is restored at the end).
  */
-async function eachFolderInWorkers(job: FolderJob, task: Omit<WorkerTask, 'shard' | 'fromCwd'>, parallel: ParallelSweep | undefined, onProgress?: (index: number, m: Extract<WorkerMessage, { type: 'progress' }>) => void): Promise<void> {
+async function eachFolderInWorkers(job: FolderJob, task: CommonTask, onProgress?: (index: number, m: Extract<WorkerMessage, { type: 'progress' }>) => void): Promise<void> {
   const count = Math.max(1, job.workers);
+  const log = logBatches(job.log, job.control);
   const workers = Array.from(
     { length: count },
-    (_, index) => new SweepWorker({ ...task, shard: shareOf(index, count), fromCwd: job.chdir }, parallel?.logger, (m) => onProgress?.(index, m)),
+    (_, index) => new SweepWorker(workerTask(task, job, count, index, shareOf(index, count), job.chdir), log, (m) => onProgress?.(index, m)),
   );
   const home = process.cwd();
   try {
@@ -195,8 +270,11 @@ async function eachFolderInWorkers(job: FolderJob, task: Omit<WorkerTask, 'shard
         try {
           process.chdir(dir);
         } catch (err) {
-          // as the scan does: a missing folder is 0 files; any other problem, one failure
-          if (errnoCode(err) !== 'ENOENT') job.onUnreadable(id, { path: dir, code: errnoCode(err), message: errorMessage(err) });
+          // as the scan does: a missing folder is 0 files; any other problem (a link to nothing
+          // included: a data disk not mounted), one failure
+          if (errnoCode(err) !== 'ENOENT' || danglingLink(dir)) {
+            job.onUnreadable(id, { path: dir, code: errnoCode(err), message: errorMessage(err) });
+          }
           continue;
         }
       }
@@ -223,7 +301,7 @@ export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record
       ...job,
       onUnreadable: (id, record) => {
         (totals.results[id] as CategoryResult).failed++;
-        job.logger.warn({ path: record.path, code: record.code, err: record.message }, 'cleanup: could not read folder');
+        job.mainLog.warn({ path: record.path, code: record.code, err: record.message }, 'cleanup: could not read folder');
         totals.keep(record);
       },
       perFolder: async (id, workers) => {
@@ -231,8 +309,7 @@ export async function sweepInWorkers(job: ParallelSweep): Promise<Partial<Record
         for (const share of shares) totals.add(id, share);
       },
     },
-    { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency, log: job.log },
-    job,
+    { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency },
     (index, message) => totals.progressed(index, message),
   );
   return totals.results;
@@ -247,6 +324,7 @@ export async function measureInWorkers(job: {
   cutoff: number;
   workers: number;
   chdir: boolean;
+  control: Control;
 }): Promise<Partial<Record<CategoryId, { figures: CategoryStatus; errors: FailureRecord[] }>>> {
   const out: Partial<Record<CategoryId, { figures: CategoryStatus; errors: FailureRecord[] }>> = {};
   for (const id of job.categories) out[id] = { figures: { id, dir: job.dirs[id], ...emptyFigures() }, errors: [] };
@@ -270,8 +348,7 @@ export async function measureInWorkers(job: {
         }
       },
     },
-    { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: true, log: { kind: 'forward' } },
-    undefined,
+    { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: true },
   );
   return out;
 }
@@ -326,9 +403,11 @@ export function estimateEntries(dir: string): number {
  */
 async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<CategoryId, CategoryResult>>> {
   const totals = new SweepTotals(job);
-  const task = { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency, log: job.log };
+  const task = { baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun, concurrency: job.concurrency };
+  const log = logBatches(job.log, job.control);
+  const count = job.categories.length;
   const workers = job.categories.map(
-    (_, i) => new SweepWorker({ ...task, shard: shareOf(0, 1), fromCwd: false }, job.logger, (m) => totals.progressed(i, m)),
+    (_, i) => new SweepWorker(workerTask(task, job, count, i, shareOf(0, 1), false), log, (m) => totals.progressed(i, m)),
   );
   const byEntries = job.categories.map((id) => ({ id, entries: estimateEntries(job.dirs[id]) })).sort((a, b) => b.entries - a.entries);
   const [first, second] = byEntries as [{ id: CategoryId; entries: number }, ...{ id: CategoryId; entries: number }[]];

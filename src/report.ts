@@ -23,13 +23,19 @@ export function formatText(result: CleanupResult): string {
   const { totals } = result;
   const lines = [RULE, `${result.dryRun ? 'DRY RUN: ' : ''}AUTOMATIC CLEANUP - Retention: ${formatDays(result.retentionDays)}`, RULE, ''];
   for (const category of Object.values(result.categories)) lines.push(...categorySection(category), '');
+  if (result.interrupted !== null) {
+    lines.push(`Interrupted by ${result.interrupted}: the run stopped early; run it again to finish.`, '');
+  }
+  if (result.logFailure) {
+    lines.push(`The log (${result.logFailure.destination}) could not be written (${result.logFailure.code}): deleting stopped.`, '');
+  }
   lines.push('TOTAL CLEANUP SUMMARY');
   if (result.dryRun) {
     lines.push(`Files to be deleted: ${totals.toDelete}`, `Space to be freed: ${formatMB(totals.bytesToDelete)} MB`);
   } else {
     lines.push(`Files deleted: ${totals.deleted}`, `Space freed: ${formatMB(totals.bytesFreed)} MB`);
-    if (totals.failed > 0) lines.push(`Errors: ${totals.failed}`);
   }
+  if (totals.failed > 0) lines.push(`Errors: ${totals.failed}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -56,6 +62,7 @@ export function toJson(result: CleanupResult): object {
     categories,
     totals: tallyJson(result.totals),
     errors: result.errors.map(({ path, code, message }) => ({ path, code, message })),
+    interrupted: result.interrupted,
   };
 }
 

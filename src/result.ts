@@ -41,6 +41,19 @@ export interface CleanupResult {
   readonly categories: Partial<Record<CategoryId, CategoryResult>>;
   readonly totals: Tally;
   readonly errors: FailureRecord[];
+  /** Why the run stopped early (a signal's name, such as 'SIGTERM'), or null: it ran to the end. */
+  readonly interrupted: string | null;
+  /** Set when the log could not be written: the run stopped deleting (exit status 1). */
+  readonly logFailure?: LogFailure | undefined;
+}
+
+/** The log could not be written: where, why, and how many files had been deleted by then. */
+export interface LogFailure {
+  /** The log file's path, or "standard error". */
+  readonly destination: string;
+  readonly code: string;
+  readonly message: string;
+  readonly deleted: number;
 }
 
 export function emptyTally(): Tally {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { FileKind } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
 import type { FileLook } from './plan.js';
+import { RawNames, escapeRawName } from './raw-names.js';
 import type { FailureRecord } from './result.js';
 
 /** A regular file directly inside a category folder whose name matched. */
@@ -9,8 +10,11 @@ export interface ScannedFile extends FileLook {
   readonly name: string;
   /** Absolute path, for reports and logs. */
   readonly path: string;
-  /** What system calls are given: the bare name when scanning from the working directory. */
-  readonly at: string;
+  /**
+   * What system calls are given: the bare name when scanning from the working directory; bytes
+   * for a name that is not valid UTF-8 (see RawNames).
+   */
+  readonly at: string | Buffer;
   readonly kind: FileKind;
   readonly size: number;
 }
@@ -50,6 +54,18 @@ function knownNotRegular(d: fs.Dirent): boolean {
   return d.isDirectory() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice();
 }
 
+/**
+ * A category folder that is a symbolic link to nothing is a data disk that is not mounted: a
+ * failure of the category, never "0 files" (a missing folder that is not a link is 0 files).
+ */
+export function danglingLink(dir: string): boolean {
+  try {
+    return fs.lstatSync(dir).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 function failure(path: string, err: unknown): ScanFailure {
   return { failure: { path, code: errnoCode(err), message: errorMessage(err) } };
 }
@@ -80,10 +96,22 @@ export function* scanFolder(
   try {
     handle = fs.opendirSync(fromCwd ? '.' : dir, { bufferSize: 128 });
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') yield failure(dir, err);
+    if (errnoCode(err) !== 'ENOENT' || danglingLink(dir)) yield failure(dir, err);
     return;
   }
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  let rawNames: RawNames | undefined;
+  const look = (name: string, at: string | Buffer, path: string, kind: FileKind): ScannedFile | ScanFailure | undefined => {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.lstatSync(at, { throwIfNoEntry: false });
+    } catch (err) {
+      return failure(path, err);
+    }
+    // Gone since the listing, or not a regular file after all (d_type unknown): not ours.
+    if (stat === undefined || !stat.isFile()) return undefined;
+    return { name, path, at, kind, size: stat.size, isFile: true, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
+  };
   try {
     for (;;) {
       let entry: fs.Dirent | null;
@@ -98,29 +126,26 @@ export function* scanFolder(
       if (split && !inShard(name, shard)) continue;
       const kind = classify(name);
       if (kind === undefined || knownNotRegular(entry)) continue;
-      const path = prefix + name;
-      const at = fromCwd ? name : path;
-      let stat: fs.Stats | undefined;
-      try {
-        stat = fs.lstatSync(at, { throwIfNoEntry: false });
-      } catch (err) {
-        yield failure(path, err);
-        continue;
+      if (name.includes('\uFFFD')) {
+        // Perhaps not the real name (invalid UTF-8 decoded): look up the bytes behind it.
+        rawNames ??= new RawNames(fromCwd ? '.' : dir);
+        let raws: Buffer[] | undefined;
+        try {
+          raws = rawNames.take(name);
+        } catch (err) {
+          yield failure(prefix + name, err);
+          continue;
+        }
+        if (raws === undefined) continue; // met before: its files were looked at then
+        for (const raw of raws) {
+          const shown = escapeRawName(raw);
+          const item = look(shown, fromCwd ? raw : Buffer.concat([Buffer.from(prefix), raw]), prefix + shown, kind);
+          if (item) yield item;
+        }
       }
-      // Gone since the listing, or not a regular file after all (d_type unknown): not ours.
-      if (stat === undefined || !stat.isFile()) continue;
-      yield {
-        name,
-        path,
-        at,
-        kind,
-        size: stat.size,
-        isFile: true,
-        dev: stat.dev,
-        ino: stat.ino,
-        mtimeMs: stat.mtimeMs,
-        ctimeMs: stat.ctimeMs,
-      };
+      const path = prefix + name;
+      const item = look(name, fromCwd ? name : path, path, kind);
+      if (item) yield item;
     }
   } finally {
     handle.closeSync();

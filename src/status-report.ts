@@ -1,5 +1,6 @@
 import { categoryById } from './categories.js';
 import { formatBytes, formatDays } from './format.js';
+import { mtimeText } from './log-line.js';
 import { MS_PER_DAY } from './plan.js';
 import { AGE_BUCKETS, type FileMark, type StatusResult, type StorageFigures } from './status.js';
 
@@ -20,7 +21,11 @@ export function formatAge(ageMs: number): string {
   return ageMs < 0 ? `in ${plural(n, unit)}` : `${plural(n, unit)} ago`;
 }
 
-const isoSeconds = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+/** To the second; a time outside the range of a date (a file can carry one) as its raw seconds. */
+const isoSeconds = (ms: number): string => {
+  const text = mtimeText(ms);
+  return text.startsWith('@') ? text : `${text.slice(0, 19)}Z`;
+};
 
 function markLine(label: string, mark: FileMark | undefined, startMs: number): string {
   return mark === undefined ? `  ${label}none` : `  ${label}${isoSeconds(mark.mtimeMs)} (${formatAge(startMs - mark.mtimeMs)})  ${mark.path}`;
@@ -77,7 +82,7 @@ export function formatStatusText(result: StatusResult, color = false): string {
 
 function figuresJson(f: StorageFigures, startMs: number): object {
   const mark = (m: FileMark | undefined): object | null =>
-    m === undefined ? null : { path: m.path, mtime: new Date(m.mtimeMs).toISOString(), ageDays: (startMs - m.mtimeMs) / MS_PER_DAY };
+    m === undefined ? null : { path: m.path, mtime: mtimeText(m.mtimeMs), ageDays: (startMs - m.mtimeMs) / MS_PER_DAY };
   return {
     files: f.files,
     bytes: f.bytes,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Category, type CategoryId, categoryById, nameClassifier } from './categories.js';
+import { STOP, STOP_REASON, newControl, requestStop } from './control.js';
 import { measureInWorkers } from './parallel.js';
 import { MS_PER_DAY, cutoffMs } from './plan.js';
 import { type FailureRecord, MAX_ERRORS } from './result.js';
@@ -116,6 +117,8 @@ export interface StatusOptions {
   readonly workers?: number;
   /** With workers: change into each folder (the CLI's own process only). */
   readonly chdir?: boolean;
+  /** Stops the scan early (a signal); the figures then cover what was scanned. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -126,13 +129,21 @@ export interface StatusOptions {
 export async function measureFolder(
   category: Category,
   dir: string,
-  at: { startMs: number; cutoff: number; shard?: Shard | undefined; fromCwd?: boolean | undefined; sliceMs?: number | undefined },
+  at: {
+    startMs: number;
+    cutoff: number;
+    shard?: Shard | undefined;
+    fromCwd?: boolean | undefined;
+    sliceMs?: number | undefined;
+    shouldStop?: (() => boolean) | undefined;
+  },
 ): Promise<{ figures: CategoryStatus; errors: FailureRecord[] }> {
   const figures: CategoryStatus = { id: category.id, dir, ...emptyFigures() };
   const errors: FailureRecord[] = [];
   let sliceStart = performance.now();
   let seen = 0;
   for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: at.fromCwd, shard: at.shard })) {
+    if (at.shouldStop?.()) break;
     if ('failure' in item) {
       figures.failed++;
       if (errors.length < MAX_ERRORS) errors.push(item.failure);
@@ -161,10 +172,24 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
   const keep = (records: FailureRecord[]): void => {
     for (const r of records) if (errors.length < MAX_ERRORS) errors.push(r);
   };
+  const control = newControl(options.workers ?? 0);
+  const stop = (): void => requestStop(control, STOP_REASON.interrupted);
+  options.signal?.addEventListener('abort', stop);
+  if (options.signal?.aborted) stop();
+  const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;
   if (options.workers !== undefined && options.workers > 0) {
     const dirs = {} as Record<CategoryId, string>;
     for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
-    const measured = await measureInWorkers({ baseDir: options.baseDir, categories: options.categories, dirs, startMs, cutoff, workers: options.workers, chdir: options.chdir === true });
+    const measured = await measureInWorkers({
+      baseDir: options.baseDir,
+      categories: options.categories,
+      dirs,
+      startMs,
+      cutoff,
+      workers: options.workers,
+      chdir: options.chdir === true,
+      control,
+    });
     for (const id of options.categories) {
       const m = measured[id] as { figures: CategoryStatus; errors: FailureRecord[] };
       keep(m.errors);
@@ -174,12 +199,13 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
   } else {
     for (const id of options.categories) {
       const category = categoryById(id);
-      const m = await measureFolder(category, path.join(options.baseDir, category.folder), { startMs, cutoff, sliceMs: options.sliceMs });
+      const m = await measureFolder(category, path.join(options.baseDir, category.folder), { startMs, cutoff, sliceMs: options.sliceMs, shouldStop });
       keep(m.errors);
       mergeFigures(totals, m.figures);
       categories[id] = m.figures;
     }
   }
+  options.signal?.removeEventListener('abort', stop);
   return {
     retentionDays: options.days,
     startedAt: new Date(startMs),

@@ -139,6 +139,7 @@ describe('vigint-cleanup (the built program)', () => {
         skipped: 0,
       },
       errors: [],
+      interrupted: null,
     });
     // --videos-only: the incidents are untouched
     expect(fs.readdirSync(path.join(base, 'offline_incidents')).length).toBe(5);

@@ -149,6 +149,55 @@ describe('createAutoCleanup', () => {
     await expect(auto2.idle()).resolves.toBeUndefined();
   });
 
+  it("a host logger that throws from its third line on, in the workers' forwarding: no crash, lock released", async () => {
+    const base = tempDir();
+    const files = oldFiles(base, 'g', T0, 2000);
+    let n = 0;
+    const throwing = pino({}, {
+      write: () => {
+        if (++n >= 3) throw new Error('log broken');
+      },
+    });
+    const auto = createAutoCleanup({ baseDir: base, logger: throwing, now: () => T0, env: {} });
+    expect(() => auto.notify()).not.toThrow();
+    await expect(auto.idle()).resolves.toBeUndefined();
+    expect(n).toBeGreaterThan(3); // the workers' lines did reach it
+    expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+    expect(exists(files).every((e) => !e)).toBe(true);
+  });
+
+  it('stop(): stops a cleanup under way within 2 s, every deleted file logged, lock released; notify() then does nothing', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 'offline_incidents');
+    fs.mkdirSync(dir);
+    const old = new Date(T0 - 60 * DAY);
+    const all: string[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      const p = path.join(dir, `offline_incident_${i}.txt`);
+      fs.closeSync(fs.openSync(p, 'w'));
+      fs.utimesSync(p, old, old);
+      all.push(p);
+    }
+    const log = memoryLogger();
+    const auto = createAutoCleanup({ baseDir: base, logger: log.logger, now: () => T0, env: {} });
+    auto.notify();
+    const deleted = (): number => log.lines.filter((l) => l.msg === 'cleanup: deleted').length;
+    const until = Date.now() + 20_000;
+    while (deleted() < 1000 && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+    const asked = Date.now();
+    await auto.stop();
+    expect(Date.now() - asked).toBeLessThan(2000);
+    const logged = new Set(log.lines.filter((l) => l.msg === 'cleanup: deleted').map((l) => l.path as string));
+    const gone = all.filter((p) => !fs.existsSync(p));
+    expect(gone.length).toBeLessThan(all.length);
+    expect(gone.sort()).toEqual([...logged].sort());
+    expect(msgs(log.lines)).toContain('cleanup: interrupted by stop');
+    expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+    auto.notify();
+    await auto.idle();
+    expect(all.filter((p) => !fs.existsSync(p))).toHaveLength(gone.length);
+  });
+
   it('invalid settings are refused at creation, with what is accepted', () => {
     expect(() => createAutoCleanup({ env: { CLEANUP_INTERVAL_HOURS: 'daily' } })).toThrow(CleanupError);
     expect(() => createAutoCleanup({ env: { CLEANUP_INTERVAL_HOURS: 'daily' } })).toThrow(/invalid CLEANUP_INTERVAL_HOURS 'daily': expected a number greater than 0/);

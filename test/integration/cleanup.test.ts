@@ -170,6 +170,23 @@ describe('runCleanup', () => {
     });
   });
 
+  it('"space freed" counts a file only when its last link goes', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 60, size: 3000 }, 'offline_incidents/offline_incident_2.txt': { ageDays: 60, size: 500 } }, NOW);
+    const other = path.join(tempDir(), 'evidence-copy.txt');
+    fs.linkSync(path.join(base, 'offline_incidents', 'offline_incident_1.txt'), other);
+    for (const workers of [0, 2]) {
+      if (workers === 2) {
+        makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 60, size: 3000 }, 'offline_incidents/offline_incident_2.txt': { ageDays: 60, size: 500 } }, NOW);
+        fs.rmSync(other);
+        fs.linkSync(path.join(base, 'offline_incidents', 'offline_incident_1.txt'), other);
+      }
+      const result = await run(base, { workers }).promise;
+      expect(result.categories.incidents).toMatchObject({ toDelete: 2, bytesToDelete: 3500, deleted: 2, bytesFreed: 500 });
+      expect(fs.readFileSync(other, 'utf8')).toHaveLength(3000);
+    }
+  });
+
   describe('the lock', () => {
     it('a live holder: exit status 75, nothing deleted, its lock left alone', async () => {
       const base = tempDir();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../../src/cleanup.js';
 import { collectStatus } from '../../src/status.js';
+import { openLogSink } from '../../src/log.js';
 import { bucketsToHelp, estimateEntries } from '../../src/parallel.js';
 import { inShard } from '../../src/scan.js';
 import { STATE_NAME } from '../../src/state.js';
@@ -62,19 +63,17 @@ describe('a real run in two workers, the smaller folder worker helping with the 
     expect(bucketsToHelp(estimateEntries(path.join(base, 'offline_incidents')), estimateEntries(path.join(base, 'mock_sparse_ai_cloud')))).toBeGreaterThan(0);
     const oldBytes = old.filter((f) => f.startsWith('mock')).reduce((sum, f) => sum + size(f), 0);
     const logFile = path.join(tempDir(), 'run.log');
-    const fd = fs.openSync(logFile, 'a');
-    const log = memoryLogger();
+    const sink = openLogSink({ file: logFile, level: 'info' });
     const result = await runCleanup({
       baseDir: base,
       days: 30,
       dryRun: false,
       categories: ['incidents', 'videos'],
-      logger: log.logger,
+      log: sink,
       now: () => NOW,
       workers: 2,
-      logFd: { fd, level: 'info', drained: async () => {} },
     });
-    fs.closeSync(fd);
+    expect(await sink.close()).toBeUndefined();
     expect(result.categories.videos).toMatchObject({ found: 1500, toDelete: 750, deleted: 750, bytesFreed: oldBytes, failed: 0, skipped: 0 });
     expect(result.categories.videos?.kinds).toEqual({ incident: 0, video: 1000, metadata: 500 });
     expect(result.categories.incidents).toMatchObject({ found: 6, deleted: 3, failed: 0 });
@@ -100,18 +99,17 @@ describe('a real run in two workers, the smaller folder worker helping with the 
     expect(estimateEntries(path.join(base, 'mock_sparse_ai_cloud'))).toBe(0);
     expect(bucketsToHelp(0, estimateEntries(path.join(base, 'offline_incidents')))).toBe(8);
     const logFile = path.join(tempDir(), 'run.log');
-    const fd = fs.openSync(logFile, 'a');
+    const sink = openLogSink({ file: logFile, level: 'info' });
     const result = await runCleanup({
       baseDir: base,
       days: 30,
       dryRun: false,
       categories: ['incidents', 'videos'],
-      logger: memoryLogger().logger,
+      log: sink,
       now: () => NOW,
       workers: 2,
-      logFd: { fd, level: 'info', drained: async () => {} },
     });
-    fs.closeSync(fd);
+    await sink.close();
     expect(result.categories.videos).toMatchObject({ found: 0, failed: 1 });
     expect(result.errors).toEqual([expect.objectContaining({ path: path.join(base, 'mock_sparse_ai_cloud'), code: 'ENOTDIR' })]);
     expect(result.categories.incidents).toMatchObject({ found: 1, deleted: 1, skipped: 0, failed: 0 });

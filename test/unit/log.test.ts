@@ -3,48 +3,85 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { LineFormat, mtimeText } from '../../src/log-line.js';
+import { LogWriter } from '../../src/log-writer.js';
 import { loggerOptions, openLogSink } from '../../src/log.js';
 import { tempDir } from '../helpers/tree.js';
 
-describe('the log sink', () => {
-  it("fileLog writes pino's own line, byte for byte (but the time)", async () => {
-    const file = path.join(tempDir(), 'a.log');
-    const sink = openLogSink({ file, level: 'info' });
-    const weird = '/srv/vigint/offline_incidents/offline_incident_"quoted"\\back\tslash\u00e9\u2028.txt';
-    sink.fileLog('cleanup: deleted', weird, 1234, Date.UTC(2026, 0, 2, 3, 4, 5, 6), false);
-    sink.fileLog('cleanup: would delete (dry run)', '/a/b.mp4', 0, 0, true);
-    await sink.close();
-    const ours = fs.readFileSync(file, 'utf8').split('\n');
+const noTime = (l: string | undefined) => l?.replace(/"time":"[^"]+"/, '"time":"T"').trimEnd();
 
+describe('log lines without pino', () => {
+  it("are pino's own lines, byte for byte (but the time)", () => {
+    const format = new LineFormat('info');
+    const weird = '/srv/vigint/offline_incidents/offline_incident_"quoted"\\back\tslash\u00e9\u2028.txt';
+    const ours = [
+      format.fileLine('cleanup: deleted', weird, 1234, mtimeText(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), false),
+      format.fileLine('cleanup: would delete (dry run)', '/a/b.mp4', 0, mtimeText(0), true),
+      format.line('warn', { path: '/x', code: 'EACCES', err: 'denied' }, 'cleanup: could not delete file'),
+    ];
     const theirs: string[] = [];
-    const logger = pino(loggerOptions('info'), { write: (s: string) => theirs.push(s.trimEnd()) });
+    const logger = pino(loggerOptions('info'), { write: (s: string) => theirs.push(s) });
     logger.info({ path: weird, size: 1234, mtime: '2026-01-02T03:04:05.006Z' }, 'cleanup: deleted');
     logger.info({ path: '/a/b.mp4', size: 0, mtime: '1970-01-01T00:00:00.000Z', dryRun: true }, 'cleanup: would delete (dry run)');
-    const noTime = (l: string | undefined) => l?.replace(/"time":"[^"]+"/, '"time":"T"');
-    expect(noTime(ours[0])).toBe(noTime(theirs[0]));
-    expect(noTime(ours[1])).toBe(noTime(theirs[1]));
+    logger.warn({ path: '/x', code: 'EACCES', err: 'denied' }, 'cleanup: could not delete file');
+    expect(ours.map(noTime)).toEqual(theirs.map(noTime));
     expect(JSON.parse(ours[0] as string)).toMatchObject({ level: 30, pid: process.pid, hostname: os.hostname(), path: weird });
   });
 
-  it('keeps every line, in order, across many buffers, and lines longer than a buffer', async () => {
+  it('write a modification time outside the range of a date as its raw seconds', () => {
+    expect(mtimeText(-10_000_000_000_000 * 1000)).toBe('@-10000000000000');
+    expect(mtimeText(Date.UTC(2026, 10, 26))).toBe('2026-11-26T00:00:00.000Z');
+  });
+});
+
+describe('the log writer', () => {
+  it('keeps every line, in order, across many writes, and lines longer than a write', async () => {
     const file = path.join(tempDir(), 'b.log');
     const sink = openLogSink({ file, level: 'info' });
     const long = 'x'.repeat(300_000);
-    for (let i = 0; i < 50_000; i++) {
-      sink.logger.info({ i, path: i === 25_000 ? long : `/p/${i}` }, 'line');
-      const wait = sink.backpressure();
-      if (wait) await wait;
-    }
-    await sink.close();
+    for (let i = 0; i < 50_000; i++) sink.logger.info({ i, path: i === 25_000 ? long : `/p/${i}` }, 'line');
+    expect(await sink.close()).toBeUndefined();
     const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { i: number; path: string });
     expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 50_000 }, (_, i) => i));
     expect(lines[25_000]?.path).toBe(long);
   });
 
-  it('a level above info writes no file lines', async () => {
+  it('writes at once and counts the deletions whose lines are written, per source', () => {
     const file = path.join(tempDir(), 'c.log');
+    const fd = fs.openSync(file, 'a');
+    const writer = new LogWriter(fd, file);
+    const acked: [number, number][] = [];
+    writer.onWritten = (source, deletions) => acked.push([source, deletions]);
+    writer.write('{"a":1}\n{"a":2}\n', 2, 0, true);
+    writer.write('{"b":1}\n', 1, 1, true);
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}\n{"a":2}\n{"b":1}\n');
+    expect(acked).toEqual([
+      [0, 2],
+      [1, 1],
+    ]);
+    expect(writer.unwritten).toBe(0);
+    fs.closeSync(fd);
+  });
+
+  it('keeps the lines it could not write, says why, and writes them when it can again', async () => {
+    const file = path.join(tempDir(), 'd.log');
+    fs.writeFileSync(file, '');
+    // a descriptor open for reading only refuses every write (EBADF), as a full disk would
+    const fd = fs.openSync(file, 'r');
+    const writer = new LogWriter(fd, file);
+    writer.write('{"x":1}\n', 1, -1, true);
+    expect(writer.failure?.code).toBe('EBADF');
+    expect(writer.unwritten).toBe(1);
+    expect(await writer.retry()).toBe(false);
+    expect(writer.unwritten).toBe(1); // kept, not dropped
+    fs.closeSync(fd);
+  });
+
+  it('a level above info writes no file lines', async () => {
+    const file = path.join(tempDir(), 'e.log');
     const sink = openLogSink({ file, level: 'warn' });
-    sink.fileLog('cleanup: deleted', '/x', 1, 0, false);
+    expect(sink.format.enabled('info')).toBe(false);
+    sink.logger.info({ path: '/y' }, 'not written');
     sink.logger.warn({ path: '/y', code: 'EACCES' }, 'cleanup: could not delete file');
     await sink.close();
     expect(fs.readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(1);

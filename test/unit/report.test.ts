@@ -11,6 +11,7 @@ function result(overrides: Partial<CleanupResult> & Pick<CleanupResult, 'categor
     baseDir: '/srv/vigint',
     totals: sumTallies(Object.values(overrides.categories)),
     errors: [],
+    interrupted: null,
     ...overrides,
   };
 }
@@ -76,11 +77,28 @@ describe('JSON report', () => {
       cutoff: string;
     };
     const tally = ['found', 'bytesFound', 'toDelete', 'bytesToDelete', 'deleted', 'bytesFreed', 'failed', 'skipped'];
-    expect(Object.keys(json)).toEqual(['dryRun', 'retentionDays', 'cutoff', 'baseDir', 'categories', 'totals', 'errors']);
+    expect(Object.keys(json)).toEqual(['dryRun', 'retentionDays', 'cutoff', 'baseDir', 'categories', 'totals', 'errors', 'interrupted']);
     expect(Object.keys(json.categories)).toEqual(['incidents', 'videos']);
     expect(Object.keys(json.categories.incidents ?? {})).toEqual(['dir', ...tally]);
     expect(Object.keys(json.categories.videos ?? {})).toEqual(['dir', ...tally, 'videos', 'metadata']);
     expect(Object.keys(json.totals)).toEqual(tally);
     expect(json.cutoff).toBe('2026-10-26T00:00:00.000Z');
+  });
+});
+
+describe('an interrupted run', () => {
+  it('says so before the totals, with the signal, and in the JSON', () => {
+    const incidents = { ...emptyCategoryResult('incidents', '/d'), found: 40, toDelete: 10, deleted: 10 };
+    const r = result({ dryRun: false, categories: { incidents }, interrupted: 'SIGTERM' });
+    expect(formatText(r)).toContain(
+      'Interrupted by SIGTERM: the run stopped early; run it again to finish.\n\nTOTAL CLEANUP SUMMARY\nFiles deleted: 10\n',
+    );
+    expect((toJson(r) as { interrupted: string | null }).interrupted).toBe('SIGTERM');
+    expect((toJson(result({ categories: { incidents } })) as { interrupted: string | null }).interrupted).toBeNull();
+  });
+
+  it('a dry run shows its errors too', () => {
+    const incidents = { ...emptyCategoryResult('incidents', '/d'), failed: 2 };
+    expect(formatText(result({ categories: { incidents } }))).toMatch(/Space to be freed: 0\.00 MB\nErrors: 2\n$/);
   });
 });

@@ -1,0 +1,37 @@
+/**
+ * The memory a run's threads share, as an Int32Array: a worker checks it before every file, with
+ * no message to wait for (a sweep is synchronous, so a worker reads no message while it sweeps),
+ * and blocks on it with Atomics.wait when it must wait for the main thread.
+ *
+ * [STOP]: why the run stops (0: it does not). [ACK + 2i]: deletions of worker i whose lines the
+ * main thread has written; [ACK + 2i + 1]: batches of worker i it has taken care of.
+ */
+export const STOP = 0;
+const ACK = 1;
+
+export const STOP_REASON = { none: 0, interrupted: 1, log: 2 } as const;
+
+export type Control = Int32Array;
+
+export function newControl(workers: number): Control {
+  return new Int32Array(new SharedArrayBuffer(4 * (ACK + 2 * workers)));
+}
+
+export const deletionsSlot = (worker: number): number => ACK + 2 * worker;
+export const batchesSlot = (worker: number): number => ACK + 2 * worker + 1;
+
+/** Asks every thread to stop (the first reason given stays), and wakes those that wait. */
+export function requestStop(control: Control, reason: number): void {
+  Atomics.compareExchange(control, STOP, STOP_REASON.none, reason);
+  for (let i = 0; i < control.length; i++) Atomics.notify(control, i);
+}
+
+/** Records that the main thread took care of a batch of worker `worker` holding `deletions`. */
+export function acknowledge(control: Control, worker: number, deletions: number): void {
+  if (deletions > 0) {
+    Atomics.add(control, deletionsSlot(worker), deletions);
+    Atomics.notify(control, deletionsSlot(worker));
+  }
+  Atomics.add(control, batchesSlot(worker), 1);
+  Atomics.notify(control, batchesSlot(worker));
+}

@@ -1,0 +1,204 @@
+import fs from 'node:fs';
+
+/** Bytes written with one system call at most (several queued chunks go out together). */
+const WRITE_MAX = 256 << 10;
+/** When a pipe is full (EAGAIN), try again after this long, without holding the thread. */
+const RETRY_MS = 10;
+
+interface Chunk {
+  data: string | Buffer;
+  /** Deleted files whose lines this chunk holds. */
+  readonly deletions: number;
+  /** Who gave it (a worker's index), to acknowledge; -1: this thread. */
+  readonly source: number;
+}
+
+/**
+ * The one writer of a log destination: every line of a run, the main thread's and the workers',
+ * goes through it, in order, so lines are whole on every destination (writes from several
+ * threads to a pipe interleave above PIPE_BUF). A line of a deleted file must reach the
+ * operating system before the sweep goes much further (the audit trail survives SIGKILL), so
+ * lines are written at once: with writeSync in a process of our own (`sync`), or with fs.write
+ * in a host's process (`async`: a blocking pipe that is full must not hold the host's event
+ * loop). It never sleeps: a full pipe (EAGAIN) is tried again on a timer; any other failure
+ * (ENOSPC, EIO, EPIPE…) keeps the lines queued and is recorded in `failure`, for the sweep to
+ * decide (it pauses, tries again with `retry()`, and stops if that fails too).
+ */
+export class LogWriter {
+  private queue: Chunk[] = [];
+  private scheduled = false;
+  private writing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private waiters: (() => void)[] = [];
+  /** Bytes (about: UTF-16 units for text) queued, not yet written. */
+  queuedBytes = 0;
+  /** Deleted files whose lines are queued, not yet written. */
+  unwritten = 0;
+  /** The last write's failure (other than EAGAIN); cleared by the next write that succeeds. */
+  failure: NodeJS.ErrnoException | undefined;
+  /** Called when a chunk given by `source` is written, with its deletions. */
+  onWritten: ((source: number, deletions: number) => void) | undefined;
+
+  /**
+   * @param fd the destination, open for writing (appending, for a file)
+   * @param name how messages name it: the file's path, or "standard error"
+   */
+  constructor(
+    readonly fd: number,
+    readonly name: string,
+    readonly mode: 'sync' | 'async' = 'sync',
+  ) {}
+
+  /** Queues `data` (whole lines); written at once when `now`, else before the event loop's next turn. */
+  write(data: string | Buffer, deletions = 0, source = -1, now = false): void {
+    if (data.length === 0 && deletions === 0) return;
+    this.queue.push({ data, deletions, source });
+    this.queuedBytes += data.length;
+    this.unwritten += deletions;
+    if (now) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  /**
+   * Writes what is queued. True when nothing is left; false when a write is under way
+   * (`async`), the destination is full (a timer tries again), or failed (`failure` says why;
+   * the lines stay queued).
+   */
+  flush(): boolean {
+    if (this.mode === 'async') {
+      this.writeNext();
+      return this.queue.length === 0;
+    }
+    while (this.queue.length > 0) {
+      const { parts, data } = this.next();
+      let written: number;
+      try {
+        // (two calls: writeSync's overloads take a string or a Buffer, not the union)
+        written = typeof data === 'string' ? fs.writeSync(this.fd, data) : fs.writeSync(this.fd, data);
+      } catch (err) {
+        this.failed(err as NodeJS.ErrnoException);
+        return false;
+      }
+      this.failure = undefined;
+      this.consume(parts, written, data);
+    }
+    this.wake();
+    return true;
+  }
+
+  /** Tries to write everything once more: resolves true once written, false if a write failed. */
+  async retry(): Promise<boolean> {
+    if (this.mode === 'async' && !this.writing) this.failure = undefined;
+    if (this.flush()) return true;
+    if (this.failure) return false;
+    await this.drained();
+    return this.failure === undefined;
+  }
+
+  /** Resolves once the queue is empty, or a write failed (see `failure`). */
+  drained(): Promise<void> {
+    if (this.queue.length === 0 || this.flush() || this.failure) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Stops the retry timer (the run is over); what is queued stays queued. */
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The queued chunks that go out together next, and their data. */
+  private next(): { parts: Chunk[]; data: string | Buffer } {
+    let count = 0;
+    let bytes = 0;
+    while (count < this.queue.length && (count === 0 || bytes + (this.queue[count] as Chunk).data.length <= WRITE_MAX)) {
+      bytes += (this.queue[count] as Chunk).data.length;
+      count++;
+    }
+    const parts = this.queue.slice(0, count);
+    return { parts, data: count === 1 ? (parts[0] as Chunk).data : joinData(parts.map((p) => p.data)) };
+  }
+
+  private writeNext(): void {
+    if (this.writing || this.queue.length === 0 || this.timer !== undefined) return;
+    const { parts, data } = this.next();
+    this.writing = true;
+    const done = (err: NodeJS.ErrnoException | null, written: number): void => {
+      this.writing = false;
+      if (err) return this.failed(err);
+      this.failure = undefined;
+      this.consume(parts, written, data);
+      if (this.queue.length > 0) this.writeNext();
+      this.wake();
+    };
+    if (typeof data === 'string') fs.write(this.fd, data, null, 'utf8', done);
+    else fs.write(this.fd, data, 0, data.length, null, done);
+  }
+
+  private failed(err: NodeJS.ErrnoException): void {
+    if (err.code === 'EAGAIN') {
+      this.retryLater();
+      return;
+    }
+    this.failure = err;
+    this.wake();
+  }
+
+  /** Drops the first `written` bytes of `data` (made of `parts`) from the queue. */
+  private consume(parts: Chunk[], written: number, data: string | Buffer): void {
+    const total = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (written === total) {
+      this.queue.splice(0, parts.length);
+      for (const part of parts) this.done(part);
+      return;
+    }
+    // A partial write (a pipe with less room than the data): keep the rest, byte-exact.
+    let left = written;
+    let full = 0;
+    for (const part of parts) {
+      const bytes = typeof part.data === 'string' ? Buffer.from(part.data) : part.data;
+      if (left >= bytes.length) {
+        left -= bytes.length;
+        full++;
+        this.done(part);
+        continue;
+      }
+      this.queuedBytes += bytes.length - left - part.data.length;
+      part.data = bytes.subarray(left);
+      break;
+    }
+    this.queue.splice(0, full);
+  }
+
+  private done(part: Chunk): void {
+    this.queuedBytes -= part.data.length;
+    this.unwritten -= part.deletions;
+    if (part.deletions > 0 || part.source >= 0) this.onWritten?.(part.source, part.deletions);
+  }
+
+  private retryLater(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, RETRY_MS);
+  }
+
+  private wake(): void {
+    if (this.queue.length > 0 && !this.failure) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function joinData(parts: (string | Buffer)[]): string | Buffer {
+  if (parts.every((p) => typeof p === 'string')) return (parts as string[]).join('');
+  return Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+}

@@ -1,0 +1,66 @@
+import { LineFormat, mtimeText } from './log-line.js';
+import type { LogWriter } from './log-writer.js';
+
+/**
+ * What the sweep needs of a log. Every deleted file gets its line (`file`), and the sweep asks
+ * `room()` before each unlink: the number of further deletions that may start while earlier ones
+ * still wait for their lines to reach the operating system. At 0 it calls `makeRoom()`: the lines
+ * are written (or the write tried again after a failure); `'stop'` means the log cannot be
+ * written, and the sweep deletes nothing more.
+ */
+export interface SweepLog {
+  /** The line of one file: deleted (`deleted`: counts toward the bound), or would be (dry run). */
+  file(msg: string, path: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  room(): number;
+  makeRoom(): 'go' | 'stop' | Promise<'go' | 'stop'>;
+  /** A promise to await when too many lines wait to be written (dry runs); undefined otherwise. */
+  backpressure(): Promise<void> | undefined;
+}
+
+/** At most this many deleted files may lack their line in the log at any moment (CONTRACT.md). */
+export const UNLOGGED_MAX = 256;
+
+/** Bytes the log may hold in memory before the sweep waits for the destination to catch up. */
+export const HIGH_WATER = 1 << 20;
+
+/** The sweep's log in the thread that owns the writer (the built-in cleanup without workers). */
+export function writerLog(writer: LogWriter, format: LineFormat): SweepLog {
+  const infoOn = format.enabled('info');
+  const warnOn = format.enabled('warn');
+  return {
+    file(msg, path, size, mtimeMs, dryRun, deleted) {
+      if (infoOn) writer.write(format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun), deleted ? 1 : 0);
+    },
+    info(fields, msg) {
+      if (infoOn) writer.write(format.line('info', fields, msg));
+    },
+    warn(fields, msg) {
+      if (warnOn) writer.write(format.line('warn', fields, msg));
+    },
+    room: () => UNLOGGED_MAX - writer.unwritten,
+    // Paused: try the write again (deletions may just have freed the space it needed).
+    makeRoom: async () => ((await writer.retry()) ? 'go' : 'stop'),
+    backpressure: () => (writer.queuedBytes > HIGH_WATER ? writer.drained() : undefined),
+  };
+}
+
+/** The fields of one file's line, for a host's logger: `{ path, size, mtime[, dryRun] }`. */
+export function fileFields(path: string, size: number, mtimeMs: number, dryRun: boolean): object {
+  return dryRun ? { path, size, mtime: mtimeText(mtimeMs), dryRun: true } : { path, size, mtime: mtimeText(mtimeMs) };
+}
+
+/** The sweep's log through a host's logger: lines handed to it count as written. */
+export function loggerLog(logger: { info(o: object, m: string): void; warn(o: object, m: string): void }): SweepLog {
+  return {
+    file(msg, path, size, mtimeMs, dryRun) {
+      logger.info(fileFields(path, size, mtimeMs, dryRun), msg);
+    },
+    info: (fields, msg) => logger.info(fields, msg),
+    warn: (fields, msg) => logger.warn(fields, msg),
+    room: () => UNLOGGED_MAX,
+    makeRoom: () => 'go',
+    backpressure: () => undefined,
+  };
+}

@@ -1,0 +1,275 @@
+/**
+ * The audit trail: a file that is gone has its `cleanup: deleted` line, whatever happens to the
+ * run (a signal, SIGKILL, a log that cannot be written). The real program is spawned on trees
+ * large enough for the signal to land mid-run; the tests wait for the log to grow, never a
+ * fixed time.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LOCK_NAME } from '../../src/lock.js';
+import { BIN, isRoot } from '../helpers/cli.js';
+import { DAY, tempDir } from '../helpers/tree.js';
+
+/** `count` old files in each category folder, and as many young ones (kept). */
+function bigTree(base: string, count: number): { old: Set<string>; young: number } {
+  const old = new Set<string>();
+  const then = new Date(Date.now() - 40 * DAY);
+  const folders = [
+    ['offline_incidents', (i: number) => `offline_incident_${i}.txt`],
+    ['mock_sparse_ai_cloud', (i: number) => `cam${i % 8}_${i}.${i % 2 ? 'json' : 'mp4'}`],
+  ] as const;
+  for (const [folder, name] of folders) {
+    const dir = path.join(base, folder);
+    fs.mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < count; i++) {
+      const file = path.join(dir, name(i));
+      fs.closeSync(fs.openSync(file, 'w'));
+      fs.utimesSync(file, then, then);
+      old.add(file);
+      fs.closeSync(fs.openSync(path.join(dir, name(count + i)), 'w'));
+    }
+  }
+  return { old, young: 2 * count };
+}
+
+/** The paths of the `cleanup: deleted` lines of a log, and how many lines did not parse. */
+function deletedLines(log: string): { paths: string[]; broken: number } {
+  const paths: string[] = [];
+  let broken = 0;
+  for (const line of log.split('\n')) {
+    if (line === '') continue;
+    try {
+      const record = JSON.parse(line) as { msg?: string; path?: string };
+      if (record.msg === 'cleanup: deleted') paths.push(record.path as string);
+    } catch {
+      broken++;
+    }
+  }
+  return { paths, broken };
+}
+
+const gone = (old: Set<string>): string[] => [...old].filter((f) => !fs.existsSync(f));
+
+interface Spawned {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function start(args: string[], cwd: string, stdio: 'pipe' | 'ignore-stderr' = 'pipe'): Spawned {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
+    stdio: ['ignore', 'pipe', stdio === 'pipe' ? 'pipe' : 'ignore'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** Resolves once `file` holds at least `lines` deletion lines (polled), or rejects after 20 s. */
+async function waitForDeletions(file: string, lines: number): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (Date.now() < until) {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (deletedLines(text).paths.length >= lines) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`the log ${file} never reached ${lines} deletions`);
+}
+
+const COUNT = 25_000;
+
+describe('a run stopped by a signal', () => {
+  const trees: string[] = [];
+  afterAll(() => {
+    for (const t of trees) fs.rmSync(t, { recursive: true, force: true });
+  });
+
+  for (const [signal, status] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${signal}: stops deleting, every deleted file has its line, lock released, report, exit ${status}; the next run finishes`, async () => {
+      const base = tempDir();
+      trees.push(base);
+      const { old } = bigTree(base, COUNT);
+      const logFile = path.join(base, 'cleanup.log');
+      const run = start(['--log-file', logFile, ...(signal === 'SIGINT' ? ['--json'] : [])], base);
+      await waitForDeletions(logFile, 2000);
+      const sentAt = Date.now();
+      run.child.kill(signal);
+      const { code } = await run.exit;
+      expect(Date.now() - sentAt).toBeLessThan(2000);
+      expect(code).toBe(status);
+
+      const log = fs.readFileSync(logFile, 'utf8');
+      const { paths, broken } = deletedLines(log);
+      expect(broken).toBe(0);
+      // path by path: what is gone is exactly what the log says was deleted
+      expect(paths.sort()).toEqual(gone(old).sort());
+      expect(paths.length).toBeLessThan(old.size); // it did stop early
+      expect(log).toContain(`"msg":"cleanup: interrupted by ${signal}"`);
+      expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+      if (signal === 'SIGINT') {
+        const report = JSON.parse(run.stdout()) as { interrupted: string; totals: { deleted: number } };
+        expect(report.interrupted).toBe('SIGINT');
+        expect(report.totals.deleted).toBe(paths.length);
+      } else {
+        expect(run.stdout()).toContain(`Interrupted by ${signal}: the run stopped early; run it again to finish.`);
+        expect(run.stdout()).toContain(`Files deleted: ${paths.length}\n`);
+      }
+
+      const again = start(['--log-file', logFile, '--json'], base);
+      expect((await again.exit).code).toBe(0);
+      expect(gone(old)).toHaveLength(old.size);
+      expect(deletedLines(fs.readFileSync(logFile, 'utf8')).paths).toHaveLength(old.size);
+      expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toHaveLength(COUNT);
+      expect(JSON.parse(again.stdout()).interrupted).toBeNull();
+    });
+  }
+
+  it('SIGKILL: at most 256 deleted files lack their line; the next run takes the lock over and finishes', async () => {
+    const base = tempDir();
+    trees.push(base);
+    const { old } = bigTree(base, COUNT);
+    const logFile = path.join(base, 'cleanup.log');
+    const run = start(['--log-file', logFile], base);
+    await waitForDeletions(logFile, 3000);
+    run.child.kill('SIGKILL');
+    await run.exit;
+    const logged = new Set(deletedLines(fs.readFileSync(logFile, 'utf8')).paths);
+    const missing = gone(old).filter((f) => !logged.has(f));
+    expect(missing.length).toBeLessThanOrEqual(256);
+    for (const f of logged) expect(fs.existsSync(f)).toBe(false); // no line for a file still there
+
+    const again = start(['--log-file', logFile], base);
+    expect((await again.exit).code).toBe(0);
+    expect(gone(old)).toHaveLength(old.size);
+  });
+
+  it('a dry run stops promptly too, and status', async () => {
+    const base = tempDir();
+    trees.push(base);
+    bigTree(base, COUNT);
+    const logFile = path.join(base, 'dry.log');
+    const dry = start(['--dry-run', '--log-file', logFile], base);
+    const until = Date.now() + 20_000;
+    while (!(fs.existsSync(logFile) && fs.statSync(logFile).size > 50_000) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    dry.child.kill('SIGTERM');
+    expect((await dry.exit).code).toBe(143);
+    expect(dry.stdout()).toContain('DRY RUN: AUTOMATIC CLEANUP');
+    expect(dry.stdout()).toContain('Interrupted by SIGTERM');
+  });
+});
+
+describe('a log that cannot be written', () => {
+  it('a closed standard error: deleting stops within 256 files, the report is printed, exit 1', async () => {
+    const base = tempDir();
+    const { old } = bigTree(base, 5000);
+    // the reading end of its standard error closed before it starts: every write fails (EPIPE)
+    const child = spawn(process.execPath, [BIN, '--json'], { cwd: base, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.destroy();
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as { totals: { deleted: number } };
+    expect(report.totals.deleted).toBeLessThanOrEqual(256);
+    expect(gone(old).length).toBe(report.totals.deleted);
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  it('a full log file system: stops within 256 unlogged deletions, says so on stderr, exit 1', async (ctx) => {
+    if (!isRoot) return ctx.skip(); // mounting a small file system needs root
+    const base = tempDir();
+    const { old } = bigTree(base, 10_000);
+    const mnt = tempDir('vigint-logfs-');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      fs.rmSync(base, { recursive: true, force: true });
+      return ctx.skip(); // no mount here (an unprivileged container): stated in the README
+    }
+    try {
+      const logFile = path.join(mnt, 'cleanup.log');
+      const run = start(['--log-file', logFile], base);
+      const { code } = await run.exit;
+      expect(code).toBe(1);
+      const { paths } = deletedLines(fs.readFileSync(logFile, 'utf8'));
+      const goneNow = gone(old);
+      expect(goneNow.length - paths.length).toBeLessThanOrEqual(256);
+      expect(goneNow.length).toBeLessThan(old.size);
+      expect(run.stderr()).toMatch(new RegExp(`vigint-cleanup: cannot write the log \\(${logFile}\\): ENOSPC .*; stopped after ${goneNow.length} deletions`));
+      expect(run.stdout()).toContain(`Files deleted: ${goneNow.length}\n`);
+      expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+    } finally {
+      execFileSync('umount', [mnt]);
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('category folders that are not there', () => {
+  it('a category folder that is a link to nothing (a disk not mounted) is a failure, named; the other is cleaned', async () => {
+    const base = tempDir();
+    fs.symlinkSync('/nonexistent/disk/videos', path.join(base, 'mock_sparse_ai_cloud'));
+    fs.mkdirSync(path.join(base, 'offline_incidents'));
+    const old = path.join(base, 'offline_incidents', 'offline_incident_1.txt');
+    fs.writeFileSync(old, 'x');
+    const then = new Date(Date.now() - 40 * DAY);
+    fs.utimesSync(old, then, then);
+    for (const args of [['--json'], ['--json', '--dry-run']]) {
+      const run = start(args, base);
+      expect((await run.exit).code).toBe(1);
+      const report = JSON.parse(run.stdout()) as { categories: { videos: { failed: number } }; errors: { path: string; code: string }[] };
+      expect(report.categories.videos.failed).toBe(1);
+      expect(report.errors).toEqual([expect.objectContaining({ path: path.join(base, 'mock_sparse_ai_cloud'), code: 'ENOENT' })]);
+    }
+    expect(fs.existsSync(old)).toBe(false);
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  it('a base folder holding neither category folder: a warning on stderr, exit 0', async () => {
+    const base = tempDir();
+    const run = start(['--dry-run'], base);
+    expect((await run.exit).code).toBe(0);
+    expect(run.stderr()).toContain(`vigint-cleanup: warning: ${base} holds neither offline_incidents/ nor mock_sparse_ai_cloud/`);
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+});
+
+describe('names that are not valid UTF-8', () => {
+  it('are matched as bytes, deleted and logged with \\xNN escapes', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 'offline_incidents');
+    fs.mkdirSync(dir, { recursive: true });
+    const raw = Buffer.concat([Buffer.from(`${dir}/offline_incident_`), Buffer.from([0xff]), Buffer.from('.txt')]);
+    const young = Buffer.concat([Buffer.from(`${dir}/offline_incident_`), Buffer.from([0xfe]), Buffer.from('.txt')]);
+    fs.writeFileSync(raw, 'old');
+    fs.writeFileSync(young, 'young');
+    const then = new Date(Date.now() - 40 * DAY);
+    fs.utimesSync(raw, then, then);
+    const logFile = path.join(base, 'c.log');
+    const dry = start(['--dry-run', '--json', '--log-file', logFile], base);
+    expect((await dry.exit).code).toBe(0);
+    expect(JSON.parse(dry.stdout()).categories.incidents).toMatchObject({ found: 2, toDelete: 1 });
+    const run = start(['--json', '--log-file', logFile], base);
+    expect((await run.exit).code).toBe(0);
+    expect(JSON.parse(run.stdout()).categories.incidents).toMatchObject({ found: 2, deleted: 1, failed: 0 });
+    expect(fs.existsSync(raw)).toBe(false);
+    expect(fs.existsSync(young)).toBe(true);
+    const { paths } = deletedLines(fs.readFileSync(logFile, 'utf8'));
+    expect(paths).toEqual([`${dir}/offline_incident_\\xff.txt`]);
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+});
