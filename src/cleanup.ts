@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type CategoryId, categoryById } from './categories.js';
 import { type Control, STOP, STOP_REASON, newControl, requestStop } from './control.js';
 import { type SweepOptions, sweepCategory } from './delete.js';
+import { plainMessage } from './errors.js';
 import { acquireLock } from './lock.js';
 import type { LogSink } from './log.js';
 import { type HostLogger, type WorkersLog, sweepInWorkers } from './parallel.js';
@@ -146,7 +147,7 @@ function failureOf(log: LogSink | undefined, reason: number, deleted: number): L
   const { writer } = log;
   if (reason !== STOP_REASON.log && (writer.flush() || !writer.failure)) return undefined;
   const err = writer.failure;
-  return { destination: writer.name, code: err?.code ?? 'EIO', message: err?.message ?? 'the log could not be written', deleted };
+  return { destination: writer.name, code: err?.code ?? 'EIO', message: err ? plainMessage(err) : 'the log could not be written', deleted };
 }
 
 type Results = Partial<Record<CategoryId, CategoryResult>>;

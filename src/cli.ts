@@ -26,7 +26,7 @@ import {
   withOurLine,
   withoutOurLine,
 } from './cron.js';
-import { CleanupError, EXIT, errorMessage } from './errors.js';
+import { CleanupError, EXIT, errorMessage, plainMessage } from './errors.js';
 import { openLogSink } from './log.js';
 import { type Progress, startProgress } from './progress.js';
 import { formatJson, formatText } from './report.js';
@@ -112,7 +112,7 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
     // Every line written, or why not: the report must not claim a log that is not there.
     const unwritten = await sink.close();
     closed = true;
-    const logFailure = result.logFailure ?? (unwritten && { destination: sink.writer.name, code: unwritten.code ?? 'EIO', message: unwritten.message, deleted: result.totals.deleted });
+    const logFailure = result.logFailure ?? (unwritten && { destination: sink.writer.name, code: unwritten.code ?? 'EIO', message: plainMessage(unwritten), deleted: result.totals.deleted });
     const final = logFailure === result.logFailure ? result : { ...result, logFailure };
     ctx.stdout.write(flags.json ? formatJson(final) : formatText(final));
     const first = result.errors[0];

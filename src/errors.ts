@@ -38,3 +38,14 @@ export function errnoCode(err: unknown): string {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * A system error's message without the code and call Node puts around it:
+ * "ENOSPC: no space left on device, write" → "no space left on device".
+ */
+export function plainMessage(err: unknown): string {
+  const message = errorMessage(err);
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string' || !message.startsWith(`${code}: `)) return message;
+  return message.slice(code.length + 2).replace(/, \w+(?: '.*')?$/, '');
+}

@@ -38,6 +38,12 @@ export class LogWriter {
   failure: NodeJS.ErrnoException | undefined;
   /** Called when a chunk given by `source` is written, with its deletions. */
   onWritten: ((source: number, deletions: number) => void) | undefined;
+  /**
+   * The first queued chunk was written in part (a pipe or a disk with less room than the data):
+   * its bytes already written, and the whole chunk, so that a failure can take the partial line
+   * back out of a regular file (a log ends with whole lines, even on a full disk).
+   */
+  private partial: { written: number; whole: Buffer } | undefined;
 
   /**
    * @param fd the destination, open for writing (appending, for a file)
@@ -147,6 +153,7 @@ export class LogWriter {
       return;
     }
     this.failure = err;
+    this.takeBackPartial();
     this.wake();
   }
 
@@ -154,11 +161,12 @@ export class LogWriter {
   private consume(parts: Chunk[], written: number, data: string | Buffer): void {
     const total = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     if (written === total) {
+      this.partial = undefined;
       this.queue.splice(0, parts.length);
       for (const part of parts) this.done(part);
       return;
     }
-    // A partial write (a pipe with less room than the data): keep the rest, byte-exact.
+    // A partial write (a pipe or a disk with less room than the data): keep the rest, byte-exact.
     let left = written;
     let full = 0;
     for (const part of parts) {
@@ -166,14 +174,43 @@ export class LogWriter {
       if (left >= bytes.length) {
         left -= bytes.length;
         full++;
+        this.partial = undefined;
         this.done(part);
         continue;
       }
-      this.queuedBytes += bytes.length - left - part.data.length;
-      part.data = bytes.subarray(left);
+      if (left > 0) {
+        this.queuedBytes += bytes.length - left - part.data.length;
+        // A second partial write of the same line adds to the first.
+        if (this.partial !== undefined) this.partial.written += left;
+        else this.partial = { written: left, whole: bytes };
+        part.data = bytes.subarray(left);
+      }
       break;
     }
     this.queue.splice(0, full);
+  }
+
+  /**
+   * After a failed write, cuts the written part of a partly written line off a regular file and
+   * queues the whole line again; on a pipe or a terminal the part is out and cannot be taken back.
+   */
+  private takeBackPartial(): void {
+    const partial = this.partial;
+    const first = this.queue[0];
+    if (partial === undefined || first === undefined) return;
+    // Whole lines of a batch that went out stay; only the broken line is cut.
+    const keep = partial.whole.lastIndexOf(0x0a, partial.written - 1) + 1;
+    const cut = partial.written - keep;
+    try {
+      const stats = fs.fstatSync(this.fd);
+      if (!stats.isFile()) return;
+      fs.ftruncateSync(this.fd, stats.size - cut);
+    } catch {
+      return;
+    }
+    this.queuedBytes += cut;
+    first.data = partial.whole.subarray(keep);
+    this.partial = undefined;
   }
 
   private done(part: Chunk): void {
