@@ -99,6 +99,17 @@ export function* scanFolder(
     if (errnoCode(err) !== 'ENOENT' || danglingLink(dir)) yield failure(dir, err);
     return;
   }
+  if (!fromCwd) {
+    // A folder that may be listed but not searched (mode r--): one failure of the folder, as
+    // when changing into it fails, not one per file.
+    try {
+      fs.accessSync(dir, fs.constants.X_OK);
+    } catch (err) {
+      handle.closeSync();
+      yield failure(dir, err);
+      return;
+    }
+  }
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   let rawNames: RawNames | undefined;
   const look = (name: string, at: string | Buffer, path: string, kind: FileKind): ScannedFile | ScanFailure | undefined => {

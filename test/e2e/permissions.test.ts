@@ -72,6 +72,26 @@ describe(`permission errors (${how})`, () => {
     expect(fs.readdirSync(videos).sort()).toEqual(['old.json', 'old.mp4']);
   });
 
+  it('a folder it may list but not search (r--): one failure of the folder, in a dry run and a real run alike', async () => {
+    const base = tree();
+    const incidents = path.join(base, 'offline_incidents');
+    fs.chmodSync(incidents, 0o444);
+    try {
+      for (const args of [['--dry-run', '--json'], ['--json']]) {
+        const r = await runCli(args, { cwd: base, asUser: true });
+        expect(r.code).toBe(1);
+        const doc = JSON.parse(r.stdout) as Report;
+        expect(doc.errors).toEqual([{ path: incidents, code: 'EACCES', message: expect.stringContaining('permission denied') }]);
+        expect(doc.categories.incidents).toMatchObject({ found: 0, deleted: 0, failed: 1 });
+        expect(doc.totals.failed).toBe(1);
+      }
+    } finally {
+      fs.chmodSync(incidents, 0o755);
+    }
+    expect(fs.readdirSync(incidents).sort()).toEqual(['offline_incident_new.txt', 'offline_incident_old1.txt', 'offline_incident_old2.txt']);
+    expect(fs.readdirSync(path.join(base, 'mock_sparse_ai_cloud'))).toEqual([]);
+  });
+
   it('a base folder it may not write: no lock, nothing deleted, the lock path named, exit 1', async () => {
     const base = tree();
     fs.chmodSync(base, 0o555);
