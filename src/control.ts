@@ -3,22 +3,27 @@
  * no message to wait for (a sweep is synchronous, so a worker reads no message while it sweeps),
  * and blocks on it with Atomics.wait when it must wait for the main thread.
  *
- * [STOP]: why the run stops (0: it does not). [ACK + 2i]: deletions of worker i whose lines the
- * main thread has written; [ACK + 2i + 1]: batches of worker i it has taken care of.
+ * [STOP]: why the run stops (0: it does not). [HOLDS]: the generation of the holds the main
+ * thread last sent (see hold-follow.ts). Per worker i: [ACK + 3i] deletions of worker i whose
+ * lines the main thread has written; [ACK + 3i + 1] batches of worker i it has taken care of;
+ * [ACK + 3i + 2] the generation of the holds worker i applies.
  */
 export const STOP = 0;
-const ACK = 1;
+export const HOLDS = 1;
+const ACK = 2;
+const PER_WORKER = 3;
 
-export const STOP_REASON = { none: 0, interrupted: 1, log: 2 } as const;
+export const STOP_REASON = { none: 0, interrupted: 1, log: 2, holds: 3 } as const;
 
 export type Control = Int32Array;
 
 export function newControl(workers: number): Control {
-  return new Int32Array(new SharedArrayBuffer(4 * (ACK + 2 * workers)));
+  return new Int32Array(new SharedArrayBuffer(4 * (ACK + PER_WORKER * workers)));
 }
 
-export const deletionsSlot = (worker: number): number => ACK + 2 * worker;
-export const batchesSlot = (worker: number): number => ACK + 2 * worker + 1;
+export const deletionsSlot = (worker: number): number => ACK + PER_WORKER * worker;
+export const batchesSlot = (worker: number): number => ACK + PER_WORKER * worker + 1;
+export const holdsSlot = (worker: number): number => ACK + PER_WORKER * worker + 2;
 
 /** Asks every thread to stop (the first reason given stays), and wakes those that wait. */
 export function requestStop(control: Control, reason: number): void {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type Category, nameClassifier } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
+import type { HoldFollower } from './hold-follow.js';
 import { decide, stillDeletable } from './plan.js';
 import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
 import { type ScannedFile, type Shard, lookOf, scanFolder } from './scan.js';
@@ -38,6 +39,12 @@ export interface SweepOptions {
    * checked before every file, so no new deletion starts after it; unlinks in flight finish.
    */
   readonly shouldStop?: () => boolean;
+  /**
+   * The holds and excludes: an old file they match is kept (`held`), logged once. In a real run
+   * they may change while it sweeps (see hold-follow.ts): before each deletion the sweep checks,
+   * and on a change lets its unlinks in flight finish before it takes the new rules.
+   */
+  readonly holds?: HoldFollower | undefined;
   /**
    * Called after a file was planned for deletion and before its last look: the seam where a test
    * changes the file, as another process could at that moment.
@@ -143,12 +150,25 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
     return true;
   };
 
+  const holds = options.holds;
+  const folder = category.folder;
+  /** Counts and logs a file that a hold keeps. */
+  const isHeld = (follower: HoldFollower, file: ScannedFile): boolean => {
+    const hold = follower.guard.heldBy(folder, file.name);
+    if (hold === undefined) return false;
+    result.held++;
+    result.bytesHeld += file.size;
+    log.info({ path: file.path, hold }, 'cleanup: kept (on hold)');
+    return true;
+  };
+
   let sliceStart = performance.now();
   let seen = 0;
   for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard })) {
     if (shouldStop()) break;
     seen++;
-    if ('failure' in item) {
+    // (`break file`: done with this file; the loop's tail below still runs)
+    file: if ('failure' in item) {
       fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
     } else {
       result.found++;
@@ -158,24 +178,32 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       if (verdict === 'future') {
         result.future++;
       } else if (verdict === 'delete') {
-        result.toDelete++;
-        result.bytesToDelete += item.size;
         if (dryRun) {
-          log.file('cleanup: would delete (dry run)', item.path, item.size, item.mtimeMs, true, false);
+          if (holds === undefined || !isHeld(holds, item)) {
+            result.toDelete++;
+            result.bytesToDelete += item.size;
+            log.file('cleanup: would delete (dry run)', item.path, item.size, item.mtimeMs, true, false);
+          }
         } else {
           // (the common case, room to spare, costs no await)
-          if ((log.room() - inFlight <= 0 && !(await mayDelete())) || shouldStop()) {
-            result.toDelete--;
-            result.bytesToDelete -= item.size;
-            break;
+          if ((log.room() - inFlight <= 0 && !(await mayDelete())) || shouldStop()) break;
+          if (holds !== undefined) {
+            if (holds.changed()) {
+              // No unlink decided under the old holds is left once the new ones are acknowledged.
+              while (inFlight > 0) await settled();
+              holds.adopt();
+            }
+            if (isHeld(holds, item)) break file;
           }
+          result.toDelete++;
+          result.bytesToDelete += item.size;
           options.beforeRecheck?.(item);
           let now: fs.Stats | undefined;
           try {
             now = fs.lstatSync(item.at, { throwIfNoEntry: false });
           } catch (err) {
             fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
-            continue;
+            break file;
           }
           if (now === undefined) {
             result.skipped++;
@@ -190,6 +218,11 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
           }
         }
       }
+    }
+    // A long stretch without old files still takes new holds soon (`hold add` waits for that).
+    if (holds !== undefined && !dryRun && (seen & 255) === 0 && holds.changed()) {
+      while (inFlight > 0) await settled();
+      holds.adopt();
     }
     const pressure = log.backpressure();
     if (pressure) await pressure;

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { CategoryId } from './categories.js';
 import type { LogLevel } from './config.js';
 import { type Control, STOP_REASON, acknowledge, requestStop } from './control.js';
 import { errnoCode, errorMessage } from './errors.js';
+import type { HoldsBroadcast } from './hold-follow.js';
 import type { LogWriter } from './log-writer.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS, TALLY_KEYS, emptyCategoryResult } from './result.js';
 import { type CategoryStatus, emptyFigures, mergeFigures } from './status.js';
@@ -40,6 +41,8 @@ export interface ParallelSweep {
   readonly control: Control;
   readonly onFailure: (record: FailureRecord) => void;
   readonly onProgress?: ((id: CategoryId, soFar: CategoryResult) => void) | undefined;
+  /** The holds: each worker gets the rules and a channel for newer ones. */
+  readonly holds?: HoldsBroadcast | undefined;
 }
 
 /** Adds `part` (a worker's share) into `into`. */
@@ -172,9 +175,20 @@ class SweepWorker {
   private failure: Error | undefined;
   private onFail: ((err: Error) => void) | undefined;
 
-  constructor(task: WorkerTask, log: BatchHandler, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void) {
+  /** This end of the worker's holds channel (see hold-follow.ts). */
+  private readonly holdsPort: MessagePort | undefined;
+
+  constructor(task: WorkerTask, log: BatchHandler, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void, holds?: HoldsBroadcast) {
+    let transferList: MessagePort[] = [];
+    if (holds) {
+      const channel = new MessageChannel();
+      task = { ...task, holds: { rules: holds.rules, port: channel.port2 } };
+      transferList = [channel.port2];
+      this.holdsPort = channel.port1;
+      holds.addWorker(channel.port1, task.index, () => this.pending?.type !== 'swept');
+    }
     // execArgv: none of the host's flags (--input-type, loaders) apply to our worker, some break it
-    this.worker = new Worker(WORKER_URL, { workerData: task, resourceLimits: RESOURCE_LIMITS, execArgv: [] });
+    this.worker = new Worker(WORKER_URL, { workerData: task, transferList, resourceLimits: RESOURCE_LIMITS, execArgv: [] });
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'log') {
         log.batch(task.index, message);
@@ -212,10 +226,12 @@ class SweepWorker {
   async end(): Promise<void> {
     await this.request({ type: 'end' }, 'ended');
     this.worker.removeAllListeners('exit');
+    this.holdsPort?.close();
     await this.worker.terminate();
   }
 
   kill(): void {
+    this.holdsPort?.close();
     this.worker.removeAllListeners('exit');
     void this.worker.terminate();
   }
@@ -245,6 +261,7 @@ interface FolderJob {
   readonly chdir: boolean;
   readonly control: Control;
   readonly log?: WorkersLog | undefined;
+  readonly holds?: HoldsBroadcast | undefined;
   /** A folder the process could not change into (not a missing one: that is 0 files). */
   readonly onUnreadable: (id: CategoryId, record: FailureRecord) => void;
   /** Asks every worker for its share of the folder `id` (the working directory, with chdir). */
@@ -260,7 +277,7 @@ async function eachFolderInWorkers(job: FolderJob, task: CommonTask, onProgress?
   const log = logBatches(job.log, job.control);
   const workers = Array.from(
     { length: count },
-    (_, index) => new SweepWorker(workerTask(task, job, count, index, shareOf(index, count), job.chdir), log, (m) => onProgress?.(index, m)),
+    (_, index) => new SweepWorker(workerTask(task, job, count, index, shareOf(index, count), job.chdir), log, (m) => onProgress?.(index, m), job.holds),
   );
   const home = process.cwd();
   try {
@@ -407,7 +424,7 @@ async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<Cat
   const log = logBatches(job.log, job.control);
   const count = job.categories.length;
   const workers = job.categories.map(
-    (_, i) => new SweepWorker(workerTask(task, job, count, i, shareOf(0, 1), false), log, (m) => totals.progressed(i, m)),
+    (_, i) => new SweepWorker(workerTask(task, job, count, i, shareOf(0, 1), false), log, (m) => totals.progressed(i, m), job.holds),
   );
   const byEntries = job.categories.map((id) => ({ id, entries: estimateEntries(job.dirs[id]) })).sort((a, b) => b.entries - a.entries);
   const [first, second] = byEntries as [{ id: CategoryId; entries: number }, ...{ id: CategoryId; entries: number }[]];

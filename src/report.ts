@@ -13,6 +13,7 @@ function categorySection(result: CategoryResult): string[] {
   lines.push(`  Total files found: ${found}`, `  Files to be deleted: ${result.toDelete}`);
   // As the original tool: no size line for an empty category.
   if (result.found > 0) lines.push(`  Total size: ${formatMB(result.bytesFound)} MB`);
+  if (result.held > 0) lines.push(`  Files on hold (kept): ${result.held}`);
   if (result.skipped > 0) lines.push(`  Files skipped (changed or gone since the scan): ${result.skipped}`);
   if (result.future > 0) lines.push(`  Files dated in the future (kept): ${result.future}`);
   return lines;

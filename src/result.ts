@@ -10,6 +10,9 @@ export interface Tally {
   bytesFreed: number;
   failed: number;
   skipped: number;
+  /** Files past the cutoff that a hold or an --exclude kept, and their bytes. */
+  held: number;
+  bytesHeld: number;
 }
 
 export interface CategoryResult extends Tally {
@@ -45,6 +48,8 @@ export interface CleanupResult {
   readonly interrupted: string | null;
   /** Set when the log could not be written: the run stopped deleting (exit status 1). */
   readonly logFailure?: LogFailure | undefined;
+  /** Set when the hold file became unusable during the run: it stopped deleting (exit status 2). */
+  readonly holdsFailure?: string | undefined;
 }
 
 /** The log could not be written: where, why, and how many files had been deleted by then. */
@@ -57,7 +62,7 @@ export interface LogFailure {
 }
 
 export function emptyTally(): Tally {
-  return { found: 0, bytesFound: 0, toDelete: 0, bytesToDelete: 0, deleted: 0, bytesFreed: 0, failed: 0, skipped: 0 };
+  return { found: 0, bytesFound: 0, toDelete: 0, bytesToDelete: 0, deleted: 0, bytesFreed: 0, failed: 0, skipped: 0, held: 0, bytesHeld: 0 };
 }
 
 export function emptyCategoryResult(id: CategoryId, dir: string): CategoryResult {

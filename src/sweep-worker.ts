@@ -10,6 +10,8 @@ import { type CategoryId, categoryById } from './categories.js';
 import type { LogLevel } from './config.js';
 import { type Control, STOP, batchesSlot, deletionsSlot } from './control.js';
 import { sweepCategory } from './delete.js';
+import { compileGuard } from './guard.js';
+import { type HoldRules, PortFollower } from './hold-follow.js';
 import { LineFormat, type SweepLevel, mtimeText } from './log-line.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS } from './result.js';
 import type { Shard } from './scan.js';
@@ -32,6 +34,8 @@ export interface WorkerTask {
   readonly index: number;
   /** Deletions of this worker that may lack their written line at once (its part of UNLOGGED_MAX). */
   readonly allowance: number;
+  /** The holds and excludes at the start, and the port newer ones come on (see hold-follow.ts). */
+  readonly holds?: { readonly rules: HoldRules; readonly port: MessagePort } | undefined;
 }
 
 export type LogRecord = [level: SweepLevel, obj: object, msg: string];
@@ -163,6 +167,7 @@ function serve(task: WorkerTask, port: MessagePort): void {
   const control = new Int32Array(task.control);
   const log = new WorkerLog(task, control, port);
   const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;
+  const holds = task.holds && new PortFollower(task.holds.rules, compileGuard, task.startMs, task.holds.port, control, task.index);
   let lastProgress = 0;
   port.on('message', (command: WorkerCommand) => {
     if (command.type === 'end') {
@@ -181,6 +186,10 @@ function serve(task: WorkerTask, port: MessagePort): void {
       const share = command.share ?? task.shard;
       const category = categoryById(id);
       const errors: FailureRecord[] = [];
+      if (holds) {
+        holds.busy = true;
+        if (holds.changed()) holds.adopt();
+      }
       void sweepCategory(category, path.join(task.baseDir, category.folder), {
         cutoff: task.cutoff,
         startMs: task.startMs,
@@ -190,6 +199,7 @@ function serve(task: WorkerTask, port: MessagePort): void {
         fromCwd: command.fromCwd ?? task.fromCwd,
         concurrency: task.concurrency,
         shouldStop,
+        holds,
         onFailure: (record) => {
           if (errors.length < MAX_ERRORS) errors.push(record);
         },
@@ -200,6 +210,10 @@ function serve(task: WorkerTask, port: MessagePort): void {
           port.postMessage({ type: 'progress', id, result } satisfies WorkerMessage);
         },
       }).then((result) => {
+        if (holds) {
+          holds.busy = false;
+          if (holds.changed()) holds.adopt();
+        }
         log.post();
         port.postMessage({ type: 'swept', result, errors } satisfies WorkerMessage);
       });

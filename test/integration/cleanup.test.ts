@@ -75,6 +75,8 @@ describe('runCleanup', () => {
       bytesFreed: 6070,
       failed: 0,
       skipped: 0,
+      held: 0,
+      bytesHeld: 0,
     });
     expect(result.cutoff.toISOString()).toBe(new Date(NOW - 30 * DAY).toISOString());
 

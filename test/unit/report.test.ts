@@ -76,7 +76,7 @@ describe('JSON report', () => {
       totals: object;
       cutoff: string;
     };
-    const tally = ['found', 'bytesFound', 'toDelete', 'bytesToDelete', 'deleted', 'bytesFreed', 'failed', 'skipped'];
+    const tally = ['found', 'bytesFound', 'toDelete', 'bytesToDelete', 'deleted', 'bytesFreed', 'failed', 'skipped', 'held', 'bytesHeld'];
     expect(Object.keys(json)).toEqual(['dryRun', 'retentionDays', 'cutoff', 'baseDir', 'categories', 'totals', 'errors', 'interrupted']);
     expect(Object.keys(json.categories)).toEqual(['incidents', 'videos']);
     expect(Object.keys(json.categories.incidents ?? {})).toEqual(['dir', ...tally]);

@@ -1,0 +1,162 @@
+/**
+ * Holds that change while a real run is under way. The main thread watches the hold file; on a
+ * change it sends the new rules to every sweeping thread (`HoldsBroadcast`) and bumps the HOLDS
+ * generation in the Control. A sweeping thread checks the generation before each deletion
+ * (`HoldFollower.changed`, one atomic load); on a change it lets the unlinks it started finish,
+ * takes the new rules (`adopt`) and says so in its own slot. Once every thread has (or is idle),
+ * the run acknowledges the hold file's version, and `hold add` returns: from then on no deletion
+ * decided under the old rules is left.
+ */
+import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import { type Control, HOLDS, holdsSlot } from './control.js';
+
+/** A run's protection as plain data, as it crosses to the workers. */
+export interface HoldRules {
+  readonly holds: readonly { readonly pattern: string; readonly until: string | null }[];
+  readonly excludes: readonly string[];
+}
+
+/** The compiled rules: the pattern that keeps a file, if any. */
+export interface Guard {
+  heldBy(folder: string, name: string): string | undefined;
+}
+
+/** Builds a Guard; `nowMs` decides which holds have expired. */
+export type CompileGuard = (rules: HoldRules, nowMs: number) => Guard;
+
+/** What a sweep asks of the holds. */
+export interface HoldFollower {
+  /** The rules to apply now. */
+  readonly guard: Guard;
+  /** True when newer rules were sent than those of `guard`. */
+  changed(): boolean;
+  /** Takes the newer rules: call only once no unlink decided under the old ones is in flight. */
+  adopt(): void;
+}
+
+interface HoldsMessage {
+  readonly generation: number;
+  readonly rules: HoldRules;
+}
+
+/** The follower of a worker thread: new rules come on `port`, the generation in the Control. */
+export class PortFollower implements HoldFollower {
+  guard: Guard;
+  private generation = 0;
+  private latest: HoldsMessage | undefined;
+  /** True while a sweep runs: an idle worker adopts new rules as they come. */
+  busy = false;
+
+  constructor(
+    rules: HoldRules,
+    private readonly compile: CompileGuard,
+    private readonly nowMs: number,
+    private readonly port: MessagePort,
+    private readonly control: Control,
+    private readonly index: number,
+  ) {
+    this.guard = compile(rules, nowMs);
+    // Between sweeps the worker's event loop turns: take new rules at once, nothing is in flight.
+    port.on('message', (message: HoldsMessage) => {
+      this.keep(message);
+      if (!this.busy) this.adopt();
+    });
+    port.unref();
+  }
+
+  changed(): boolean {
+    return Atomics.load(this.control, HOLDS) !== this.generation;
+  }
+
+  adopt(): void {
+    // The main thread posts before it bumps the generation: the message is in the port already.
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) this.keep(m.message as HoldsMessage);
+    const latest = this.latest;
+    if (latest === undefined || latest.generation === this.generation) return;
+    this.guard = this.compile(latest.rules, this.nowMs);
+    this.generation = latest.generation;
+    Atomics.store(this.control, holdsSlot(this.index), latest.generation);
+  }
+
+  private keep(message: HoldsMessage): void {
+    if (this.latest === undefined || message.generation > this.latest.generation) this.latest = message;
+  }
+}
+
+/** The main thread's side: sends new rules to every sweeping thread, and knows when all apply them. */
+export class HoldsBroadcast {
+  private generation = 0;
+  private readonly ports: { port: MessagePort; index: number; idle: () => boolean }[] = [];
+  private readonly locals: LocalFollower[] = [];
+
+  constructor(
+    public rules: HoldRules,
+    private readonly compile: CompileGuard,
+    private readonly nowMs: number,
+    private readonly control: Control,
+  ) {}
+
+  /** A worker's end of its holds channel; `idle`: no sweep of it under way. */
+  addWorker(port: MessagePort, index: number, idle: () => boolean): void {
+    this.ports.push({ port, index, idle });
+  }
+
+  /** A follower for a sweep in this thread. */
+  local(): HoldFollower {
+    const follower = new LocalFollower(this, this.compile(this.rules, this.nowMs), this.generation);
+    this.locals.push(follower);
+    return follower;
+  }
+
+  /** Sends new rules; returns their generation. */
+  send(rules: HoldRules): number {
+    this.rules = rules;
+    this.generation++;
+    for (const { port } of this.ports) port.postMessage({ generation: this.generation, rules } satisfies HoldsMessage);
+    Atomics.store(this.control, HOLDS, this.generation);
+    return this.generation;
+  }
+
+  /** True once every thread applies the rules of `generation` (or newer), or is idle. */
+  applied(generation: number): boolean {
+    for (const { index, idle } of this.ports) {
+      if (Atomics.load(this.control, holdsSlot(index)) < generation && !idle()) return false;
+    }
+    return this.locals.every((l) => l.generation >= generation || l.idle);
+  }
+
+  /** @internal for LocalFollower */
+  current(): { generation: number; guard: Guard } {
+    return { generation: this.generation, guard: this.compile(this.rules, this.nowMs) };
+  }
+
+  /** @internal */
+  latestGeneration(): number {
+    return this.generation;
+  }
+}
+
+class LocalFollower implements HoldFollower {
+  idle = false;
+
+  constructor(
+    private readonly broadcast: HoldsBroadcast,
+    public guard: Guard,
+    public generation: number,
+  ) {}
+
+  changed(): boolean {
+    return this.broadcast.latestGeneration() !== this.generation;
+  }
+
+  adopt(): void {
+    const { generation, guard } = this.broadcast.current();
+    this.guard = guard;
+    this.generation = generation;
+  }
+}
+
+/** No holds, no excludes: nothing is kept, at the cost of one call per old file. */
+export const NO_GUARD: Guard = { heldBy: () => undefined };
+
+export const noRules = (rules: HoldRules): boolean => rules.holds.length === 0 && rules.excludes.length === 0;
