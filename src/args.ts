@@ -183,6 +183,11 @@ const specOf = (taken: TakenOption): [OptionKey, string | undefined] => (typeof 
 const optionName = (key: OptionKey): string => OPTIONS[key].flags.split(' ')[0] as string;
 const takesValue = (key: OptionKey): boolean => OPTIONS[key].flags.includes('<');
 const keyOfName = (name: string): OptionKey | undefined => (Object.keys(OPTIONS) as OptionKey[]).find((k) => optionName(k) === name);
+/** "status and cron": the first words of the commands, from the table. */
+const topWords = (): string => {
+  const words = [...new Set(COMMANDS.map((c) => c.path[0]).filter((w) => w !== undefined))];
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : (words[0] ?? 'none');
+};
 const commandName = (path: readonly string[]): string => (path.length === 0 ? 'the cleanup (no command)' : `'${path.join(' ')}'`);
 
 /**
@@ -326,7 +331,7 @@ export function parseArgs(argv: readonly string[], out: { stdout: Output; stderr
       }
       const message =
         err.code === 'commander.excessArguments'
-          ? `unexpected argument in '${argv.join(' ')}': the commands are status and cron; options start with --`
+          ? `unexpected argument in '${argv.join(' ')}': the commands are ${topWords()}; options start with --`
           : err.message.replace(/^error: /, '').replace(/\n+/g, ' ');
       throw usageError(`${message} (see vigint-cleanup --help)`);
     }

@@ -87,7 +87,7 @@ function warnIfNoCategoryFolder(baseDir: string, ctx: Context): void {
   });
   if (!present) {
     ctx.stderr.write(
-      `vigint-cleanup: warning: ${baseDir} holds neither ${CATEGORIES.map((c) => `${c.folder}/`).join(' nor ')}; is it the right base folder? (--base-dir, VIGINT_BASE_DIR)\n`,
+      `vigint-cleanup: warning: ${escapeControl(baseDir)} holds neither ${CATEGORIES.map((c) => `${c.folder}/`).join(' nor ')}; is it the right base folder? (--base-dir, VIGINT_BASE_DIR)\n`,
     );
   }
 }
