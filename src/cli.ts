@@ -194,9 +194,9 @@ function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): number
   // Validate everything before touching the crontab, as the cleanup itself would validate it:
   // a line that the job then refuses fails silently every night.
   const time = parseCronTime(flags.time ?? DEFAULT_CRON_TIME);
-  const crontab = new Crontab(findCrontab(ctx.env.PATH));
   const user = userName();
   if (action !== 'install') {
+    const crontab = new Crontab(findCrontab(ctx.env.PATH));
     const current = crontab.read();
     const ours = findOurLine(current);
     if (action === 'show') {
@@ -223,6 +223,7 @@ function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): number
   const node = checkCronPath(process.execPath, 'the node program');
   const program = checkCronPath(programPath(), 'the vigint-cleanup program');
   const line = cronLine({ ...time, node, program, baseDir, days, logFile });
+  const crontab = new Crontab(findCrontab(ctx.env.PATH));
   const current = crontab.read();
   const ours = findOurLine(current);
   crontab.write(withOurLine(current, line));
