@@ -48,6 +48,106 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
+/** One option, as every command that takes it spells it. */
+interface OptionSpec {
+  /** Commander's flags: `--days <n>` takes a value, `--json` does not. */
+  readonly flags: string;
+  readonly help: string;
+  /** For an option taking a value: what is accepted, said when the value is empty. */
+  readonly expects?: string;
+  /** May be given several times; the values are collected in order (`--exclude a --exclude b`). */
+  readonly repeatable?: boolean;
+}
+
+/**
+ * Every option of every command, by the key it has in the parsed flags. A command lists the keys
+ * it takes (COMMANDS); `help` may be overridden there where a command means something narrower.
+ */
+const OPTIONS = {
+  days: {
+    flags: '--days <n>',
+    help: 'retention in days, a number > 0 such as 7, 30 or 0.5 (default: INCIDENT_RETENTION_DAYS, else 30)',
+    expects: 'a number greater than 0, such as 7, 30 or 0.5',
+  },
+  dryRun: { flags: '--dry-run', help: 'delete nothing; report and log what would be deleted' },
+  incidentsOnly: { flags: '--incidents-only', help: 'only the offline incident files' },
+  videosOnly: { flags: '--videos-only', help: 'only the videos and their metadata' },
+  baseDir: {
+    flags: '--base-dir <dir>',
+    help: 'folder holding offline_incidents/ and mock_sparse_ai_cloud/ (default: VIGINT_BASE_DIR, else the current folder)',
+    expects: 'a folder (. for the current folder)',
+  },
+  json: { flags: '--json', help: 'print the report as one JSON document on stdout' },
+  logFile: {
+    flags: '--log-file <path>',
+    help: 'append the JSON log lines there (default: VIGINT_LOG_FILE, else standard error)',
+    expects: 'a file path',
+  },
+  time: { flags: '--time <HH:MM>', help: 'time of day, 24-hour clock (default 03:00)', expects: 'HH:MM on a 24-hour clock, such as 03:00' },
+} satisfies Record<string, OptionSpec>;
+
+type OptionKey = keyof typeof OPTIONS;
+/** An option a command takes, with its own help text where it differs. */
+type TakenOption = OptionKey | readonly [OptionKey, string];
+
+interface CommandSpec {
+  /** Words after the program name: [] for the default command, ['cron', 'install']. */
+  readonly path: readonly string[];
+  readonly description: string;
+  readonly options: readonly TakenOption[];
+  /** The parsed command, from the flags (and positional arguments, for commands that take some). */
+  readonly result: (flags: Record<string, unknown>, args: readonly string[]) => ParsedCommand;
+  /** `<pattern...>` and the like, for commands taking arguments. */
+  readonly args?: string;
+}
+
+/** Command groups: a word that needs an action after it (`cron install`). */
+const GROUPS: Record<string, { readonly description: string }> = {
+  cron: { description: 'the daily cron job for the current user: install, remove or show it' },
+};
+
+/**
+ * Every command and the options it takes: adding a command or an option is one entry here.
+ * Options given before the command's words are moved after them (see `hoistOptions`).
+ */
+const COMMANDS: readonly CommandSpec[] = [
+  {
+    path: [],
+    description: 'Delete Vigint offline incidents and fallback videos older than the retention period.',
+    options: ['days', 'incidentsOnly', 'videosOnly', 'baseDir', 'json', 'dryRun', 'logFile'],
+    result: (flags) => ({ kind: 'cleanup', flags: flags as CleanupFlags }),
+  },
+  {
+    path: ['status'],
+    description: 'storage status per category: sizes, ages, what a cleanup would free; deletes nothing',
+    options: ['days', 'incidentsOnly', 'videosOnly', 'baseDir', 'json'],
+    result: (flags) => ({ kind: 'status', flags: flags as StatusFlags }),
+  },
+  {
+    path: ['cron', 'install'],
+    description: 'install (or replace) the daily cleanup line in your crontab',
+    options: [
+      'time',
+      ['days', 'retention in days (default: the configured retention)'],
+      ['logFile', 'append the cleanup output there (default /tmp/vigint_cleanup.log)'],
+      ['baseDir', 'base folder to clean (default: the current folder)'],
+    ],
+    result: (flags) => ({ kind: 'cron', action: 'install', flags: flags as CronFlags }),
+  },
+  {
+    path: ['cron', 'remove'],
+    description: 'remove the cleanup line from your crontab',
+    options: [],
+    result: () => ({ kind: 'cron', action: 'remove', flags: {} }),
+  },
+  {
+    path: ['cron', 'show'],
+    description: 'print the cleanup line of your crontab (exit 1 when there is none)',
+    options: [],
+    result: () => ({ kind: 'cron', action: 'show', flags: {} }),
+  },
+];
+
 const HELP_AFTER = `
 Deletes offline incident reports (offline_incidents/offline_incident_*.txt) and fallback videos
 with their metadata (mock_sparse_ai_cloud/*.mp4, *.json) whose modification time is more than
@@ -61,24 +161,116 @@ Examples:
   vigint-cleanup status                    storage status (deletes nothing)
   vigint-cleanup cron install --time 03:00 daily cron job for the current user
 
-Environment (also read from ./.env; flags win, then the environment, then .env):
+Options may stand before or after the command (--base-dir /srv/v status); one a command does not
+take is refused.
+
+Environment (also read from ./.env; flags win, then the environment, then .env; an empty variable
+counts as unset, except INCIDENT_RETENTION_DAYS, which must be a valid number when set):
   INCIDENT_RETENTION_DAYS  retention in days (default 30)
   VIGINT_BASE_DIR          base folder (default: the current folder)
   VIGINT_LOG_FILE          append JSON log lines there (default: standard error)
   LOG_LEVEL                fatal, error, warn, info, debug, trace or silent (default info)
   CLEANUP_INTERVAL_HOURS   hours between built-in cleanups (library; default 24)
+  NO_COLOR                 non-empty: no colours in status on a terminal
 
-Exit status: 0 done; 1 done, but some files or folders could not be read or deleted;
-2 usage or configuration error (nothing done); 75 another cleanup of the folder is running.
+Exit status: 0 done; 1 done, but some files or folders could not be read or deleted (or standard
+output could not be written); 2 usage or configuration error (nothing done); 75 another cleanup of
+the folder is running; 129, 130, 143 interrupted by SIGHUP, SIGINT, SIGTERM.
 `;
 
-function commonOptions(command: Command): Command {
-  return command
-    .option('--days <n>', 'retention in days, a number > 0 such as 7, 30 or 0.5 (default: INCIDENT_RETENTION_DAYS, else 30)')
-    .option('--incidents-only', 'only the offline incident files')
-    .option('--videos-only', 'only the videos and their metadata')
-    .option('--base-dir <dir>', 'folder holding offline_incidents/ and mock_sparse_ai_cloud/ (default: VIGINT_BASE_DIR, else the current folder)')
-    .option('--json', 'print the report as one JSON document on stdout');
+const HELP_FLAGS = new Set(['-h', '--help', '-V', '--version']);
+const specOf = (taken: TakenOption): [OptionKey, string | undefined] => (typeof taken === 'string' ? [taken, undefined] : [taken[0], taken[1]]);
+const optionName = (key: OptionKey): string => OPTIONS[key].flags.split(' ')[0] as string;
+const takesValue = (key: OptionKey): boolean => OPTIONS[key].flags.includes('<');
+const keyOfName = (name: string): OptionKey | undefined => (Object.keys(OPTIONS) as OptionKey[]).find((k) => optionName(k) === name);
+/** "status and cron": the first words of the commands, from the table. */
+const topWords = (): string => {
+  const words = [...new Set(COMMANDS.map((c) => c.path[0]).filter((w) => w !== undefined))];
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : (words[0] ?? 'none');
+};
+const commandName = (path: readonly string[]): string => (path.length === 0 ? 'the cleanup (no command)' : `'${path.join(' ')}'`);
+
+/**
+ * Finds the command words in `argv` and moves every option given before them to just after
+ * them, so `--base-dir B status` is `status --base-dir B`. An option the command does not take
+ * is refused here, naming it: an option is never silently dropped.
+ */
+function hoistOptions(argv: readonly string[]): { argv: string[] } {
+  const words: string[] = [];
+  const before: { key: OptionKey; tokens: string[] }[] = [];
+  const keep: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === '--') break;
+    if (token.startsWith('-')) {
+      const name = token.split('=')[0] as string;
+      const key = keyOfName(name);
+      if (key === undefined) {
+        // help, version, or an unknown option: commander handles it where it stands
+        if (words.length > 0) break;
+        keep.push(token);
+        continue;
+      }
+      const tokens = [token];
+      if (takesValue(key) && !token.includes('=') && i + 1 < argv.length) tokens.push(argv[++i] as string);
+      before.push({ key, tokens });
+      continue;
+    }
+    const next = [...words, token];
+    if (!COMMANDS.some((c) => next.every((w, j) => c.path[j] === w))) break;
+    words.push(token);
+  }
+  const group = words.length > 0 ? GROUPS[words.join(' ')] : undefined;
+  if (group !== undefined && [argv[i] ?? '', ...keep].some((t) => HELP_FLAGS.has(t))) {
+    return { argv: [...argv] };
+  }
+  if (group !== undefined) {
+    const actions = COMMANDS.filter((c) => c.path.length === words.length + 1 && words.every((w, j) => c.path[j] === w)).map((c) => c.path.join(' '));
+    const action = argv[i];
+    const choices = `${actions.slice(0, -1).join(', ')} or ${actions.at(-1)}`;
+    throw usageError(
+      action === undefined || action.startsWith('-')
+        ? `${words.join(' ')} needs an action: ${choices} (see vigint-cleanup --help)`
+        : `unknown ${words.join(' ')} action '${action}': expected ${choices} (see vigint-cleanup --help)`,
+    );
+  }
+  const spec = COMMANDS.find((c) => c.path.length === words.length && c.path.every((w, j) => words[j] === w)) as CommandSpec;
+  const taken = new Set(spec.options.map((t) => specOf(t)[0]));
+  for (const { key } of before) {
+    if (!taken.has(key) && words.length > 0) {
+      const accepted = spec.options.length === 0 ? 'it takes no options' : `it takes ${spec.options.map((t) => optionName(specOf(t)[0])).join(', ')}`;
+      throw usageError(`${optionName(key)} does not apply to ${commandName(spec.path)}: ${accepted} (see vigint-cleanup ${spec.path.join(' ')} --help)`);
+    }
+  }
+  return { argv: [...keep, ...words, ...before.flatMap((b) => b.tokens), ...argv.slice(i)] };
+}
+
+/**
+ * A value option's parser: refuses an empty value (it would otherwise mean "the default" for a
+ * path, or the current folder) and the same option given twice with different values.
+ */
+function valueParser(key: OptionKey): (value: string, previous: unknown) => unknown {
+  const spec: OptionSpec = OPTIONS[key];
+  const name = optionName(key);
+  return (value, previous) => {
+    if (value === '') throw usageError(`invalid ${name} '': expected ${spec.expects ?? 'a value'}`);
+    if (spec.repeatable) return [...((previous as string[] | undefined) ?? []), value];
+    if (previous !== undefined && previous !== value) {
+      throw usageError(`${name} given twice, as '${String(previous)}' and '${value}': give it once`);
+    }
+    return value;
+  };
+}
+
+function addOptions(command: Command, options: readonly TakenOption[]): Command {
+  for (const taken of options) {
+    const [key, help] = specOf(taken);
+    const option = new Option(OPTIONS[key].flags, help ?? OPTIONS[key].help);
+    if (takesValue(key)) option.argParser(valueParser(key));
+    command.addOption(option);
+  }
+  return command;
 }
 
 /**
@@ -102,51 +294,36 @@ export function parseArgs(argv: readonly string[], out: { stdout: Output; stderr
       .showSuggestionAfterError(true);
 
   configure(program)
-    .description('Delete Vigint offline incidents and fallback videos older than the retention period.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
-    .enablePositionalOptions();
-  commonOptions(program)
-    .option('--dry-run', 'delete nothing; report and log what would be deleted')
-    .option('--log-file <path>', 'append the JSON log lines there (default: VIGINT_LOG_FILE, else standard error)')
-    .addHelpText('after', HELP_AFTER)
-    .action((flags: CleanupFlags) => {
-      parsed = { kind: 'cleanup', flags };
-    });
+    .enablePositionalOptions()
+    .addHelpText('after', HELP_AFTER);
 
-  configure(commonOptions(program.command('status')))
-    .description('storage status per category: sizes, ages, what a cleanup would free; deletes nothing')
-    .action((flags: StatusFlags) => {
-      parsed = { kind: 'status', flags };
+  const groups = new Map<string, Command>();
+  for (const spec of COMMANDS) {
+    let parent = program;
+    for (let depth = 0; depth < spec.path.length - 1; depth++) {
+      const key = spec.path.slice(0, depth + 1).join(' ');
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = configure(parent.command(spec.path[depth] as string)).description(GROUPS[key]?.description ?? '');
+        groups.set(key, group);
+      }
+      parent = group;
+    }
+    const last = spec.path.at(-1);
+    const command = last === undefined ? program : configure(parent.command(last));
+    command.description(spec.description);
+    if (spec.args !== undefined) command.arguments(spec.args);
+    addOptions(command, spec.options).action((...params: unknown[]) => {
+      const cmd = params.at(-1) as Command;
+      parsed = spec.result(cmd.opts(), cmd.args);
     });
-
-  const cron = configure(program.command('cron'))
-    .description('the daily cron job for the current user: install, remove or show it')
-    .action(() => {
-      throw usageError("cron needs an action: 'cron install', 'cron remove' or 'cron show'");
-    });
-  configure(cron.command('install'))
-    .description('install (or replace) the daily cleanup line in your crontab')
-    .addOption(new Option('--time <HH:MM>', 'time of day, 24-hour clock (default 03:00)'))
-    .option('--days <n>', 'retention in days (default: the configured retention)')
-    .option('--log-file <path>', 'append the cleanup output there (default /tmp/vigint_cleanup.log)')
-    .option('--base-dir <dir>', 'base folder to clean (default: the current folder)')
-    .action((flags: CronFlags) => {
-      parsed = { kind: 'cron', action: 'install', flags };
-    });
-  configure(cron.command('remove'))
-    .description('remove the cleanup line from your crontab')
-    .action(() => {
-      parsed = { kind: 'cron', action: 'remove', flags: {} };
-    });
-  configure(cron.command('show'))
-    .description('print the cleanup line of your crontab')
-    .action(() => {
-      parsed = { kind: 'cron', action: 'show', flags: {} };
-    });
+  }
 
   try {
-    program.parse([...argv], { from: 'user' });
+    const { argv: ordered } = hoistOptions(argv);
+    program.parse(ordered, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
@@ -154,9 +331,7 @@ export function parseArgs(argv: readonly string[], out: { stdout: Output; stderr
       }
       const message =
         err.code === 'commander.excessArguments'
-          ? argv[0] === 'cron'
-            ? `unknown cron action in '${argv.join(' ')}': expected cron install, cron remove or cron show`
-            : `unexpected argument in '${argv.join(' ')}': the commands are status and cron; options start with --`
+          ? `unexpected argument in '${argv.join(' ')}': the commands are ${topWords()}; options start with --`
           : err.message.replace(/^error: /, '').replace(/\n+/g, ' ');
       throw usageError(`${message} (see vigint-cleanup --help)`);
     }

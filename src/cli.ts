@@ -6,6 +6,7 @@ import { type CleanupFlags, type CronAction, type CronFlags, type Output, type S
 import { runCleanup } from './cleanup.js';
 import {
   type Env,
+  absolutePath,
   checkBaseDir,
   loadEnv,
   resolveBaseDir,
@@ -18,6 +19,8 @@ import {
   Crontab,
   DEFAULT_CRON_LOG,
   DEFAULT_CRON_TIME,
+  checkCronLogFile,
+  checkCronPath,
   cronLine,
   findCrontab,
   findOurLine,
@@ -27,7 +30,9 @@ import {
   withoutOurLine,
 } from './cron.js';
 import { CleanupError, EXIT, errorMessage, plainMessage } from './errors.js';
+import { escapeControl, formatDays } from './format.js';
 import { openLogSink } from './log.js';
+import { type GuardedOutput, guardOutput, useColor } from './output.js';
 import { type Progress, startProgress } from './progress.js';
 import { formatJson, formatText } from './report.js';
 import { guardSignals, signalExitStatus } from './signals.js';
@@ -37,7 +42,8 @@ import { formatStatusJson, formatStatusText } from './status-report.js';
 /** What the program takes from its surroundings; tests pass their own. */
 export interface MainDeps {
   readonly env?: Env;
-  readonly cwd?: string;
+  /** The current folder; undefined when it no longer exists (default: process.cwd(), if it does). */
+  readonly cwd?: string | undefined;
   readonly stdout?: Output;
   readonly stderr?: Output;
   /** The clock, read once when a run starts. */
@@ -46,7 +52,8 @@ export interface MainDeps {
 
 interface Context {
   readonly env: Env;
-  readonly cwd: string;
+  /** Undefined when the current folder was deleted: then only absolute paths work. */
+  readonly cwd: string | undefined;
   readonly stdout: Output;
   readonly stderr: Output;
   readonly now: () => number;
@@ -58,6 +65,14 @@ interface Context {
  */
 function cliWorkers(): number {
   return Math.min(2, os.availableParallelism());
+}
+
+/**
+ * Run from a folder that was deleted: the sweeps change folders and come back to where they
+ * started, which no longer exists. The base folder (absolute, checked) is where they come back to.
+ */
+function leaveDeletedFolder(baseDir: string): void {
+  if (currentFolder() === undefined) process.chdir(baseDir);
 }
 
 /** A base folder holding neither category folder may be the wrong one: say so (exit status unchanged). */
@@ -72,7 +87,7 @@ function warnIfNoCategoryFolder(baseDir: string, ctx: Context): void {
   });
   if (!present) {
     ctx.stderr.write(
-      `vigint-cleanup: warning: ${baseDir} holds neither ${CATEGORIES.map((c) => `${c.folder}/`).join(' nor ')}; is it the right base folder? (--base-dir, VIGINT_BASE_DIR)\n`,
+      `vigint-cleanup: warning: ${escapeControl(baseDir)} holds neither ${CATEGORIES.map((c) => `${c.folder}/`).join(' nor ')}; is it the right base folder? (--base-dir, VIGINT_BASE_DIR)\n`,
     );
   }
 }
@@ -85,12 +100,13 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   const logFile = resolveLogFile(flags.logFile, ctx.env, ctx.cwd);
   const level = resolveLogLevel(ctx.env);
   checkBaseDir(baseDir);
+  leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
 
   const sink = openLogSink({ file: logFile, level });
   // Progress is for a person at a terminal, and only where the log lines are not drawn already.
   let progress: Progress | undefined;
-  if (ctx.stderr.isTTY === true && (logFile !== undefined || level === 'silent')) {
+  if (ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' && (logFile !== undefined || level === 'silent')) {
     progress = startProgress(ctx.stderr, flags.dryRun === true);
   }
   const signals = guardSignals(() => sink.writer.flush());
@@ -119,7 +135,7 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
     if (first !== undefined) {
       ctx.stderr.write(
         `vigint-cleanup: ${result.totals.failed} file(s) or folder(s) could not be read or deleted ` +
-          `(first: ${first.path}: ${first.code}); the log has each one\n`,
+          `(first: ${escapeControl(first.path)}: ${first.code}); the log has each one\n`,
       );
     }
     if (logFailure) {
@@ -145,6 +161,7 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
   const categories = resolveCategories(flags);
   const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
   checkBaseDir(baseDir);
+  leaveDeletedFolder(baseDir);
   const signals = guardSignals(() => {});
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
@@ -157,11 +174,10 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
     ctx.stderr.write(`vigint-cleanup: status interrupted by ${name}; nothing was changed\n`);
     return signalExitStatus(name);
   }
-  const color = ctx.stdout.isTTY === true && ctx.env.NO_COLOR === undefined;
-  ctx.stdout.write(flags.json ? formatStatusJson(result) : formatStatusText(result, color));
+  ctx.stdout.write(flags.json ? formatStatusJson(result) : formatStatusText(result, useColor(ctx.stdout, ctx.env)));
   const first = result.errors[0];
   if (first !== undefined) {
-    ctx.stderr.write(`vigint-cleanup: ${result.totals.failed} file(s) or folder(s) could not be read (first: ${first.path}: ${first.code})\n`);
+    ctx.stderr.write(`vigint-cleanup: ${result.totals.failed} file(s) or folder(s) could not be read (first: ${escapeControl(first.path)}: ${first.code})\n`);
   }
   return result.totals.failed > 0 ? EXIT.partial : EXIT.ok;
 }
@@ -175,21 +191,22 @@ function userName(): string {
 }
 
 function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): number {
-  // Validate everything before touching the crontab.
+  // Validate everything before touching the crontab, as the cleanup itself would validate it:
+  // a line that the job then refuses fails silently every night.
   const time = parseCronTime(flags.time ?? DEFAULT_CRON_TIME);
-  const days = action === 'install' ? resolveDays(flags.days, ctx.env) : 0;
-  const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
-  if (action === 'install') checkBaseDir(baseDir);
-  const crontab = new Crontab(findCrontab(ctx.env.PATH));
-  const current = crontab.read();
-  const ours = findOurLine(current);
   const user = userName();
-  if (action === 'show') {
-    if (ours === undefined) ctx.stderr.write(`vigint-cleanup: no vigint-cleanup line in the crontab of ${user}\n`);
-    else ctx.stdout.write(`${ours}\n`);
-    return EXIT.ok;
-  }
-  if (action === 'remove') {
+  if (action !== 'install') {
+    const crontab = new Crontab(findCrontab(ctx.env.PATH));
+    const current = crontab.read();
+    const ours = findOurLine(current);
+    if (action === 'show') {
+      if (ours === undefined) {
+        ctx.stderr.write(`vigint-cleanup: no vigint-cleanup line in the crontab of ${user}\n`);
+        return EXIT.partial;
+      }
+      ctx.stdout.write(`${ours}\n`);
+      return EXIT.ok;
+    }
     if (ours === undefined) {
       ctx.stdout.write(`No vigint-cleanup line in the crontab of ${user}; nothing changed.\n`);
       return EXIT.ok;
@@ -198,16 +215,35 @@ function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): number
     ctx.stdout.write(`Removed from the crontab of ${user}:\n${ours}\n`);
     return EXIT.ok;
   }
-  const logFile = path.resolve(ctx.cwd, flags.logFile ?? DEFAULT_CRON_LOG);
-  const line = cronLine({ ...time, node: process.execPath, program: programPath(), baseDir, days, logFile });
+  const days = resolveDays(flags.days, ctx.env);
+  const baseDir = checkCronPath(resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd), 'the base folder');
+  checkBaseDir(baseDir);
+  const logFile = checkCronPath(absolutePath(flags.logFile ?? DEFAULT_CRON_LOG, ctx.cwd, '--log-file'), 'the log file');
+  checkCronLogFile(logFile);
+  const node = checkCronPath(process.execPath, 'the node program');
+  const program = checkCronPath(programPath(), 'the vigint-cleanup program');
+  const line = cronLine({ ...time, node, program, baseDir, days, logFile });
+  const crontab = new Crontab(findCrontab(ctx.env.PATH));
+  const current = crontab.read();
+  const ours = findOurLine(current);
   crontab.write(withOurLine(current, line));
   const hhmm = `${String(time.hour).padStart(2, '0')}:${String(time.minute).padStart(2, '0')}`;
   ctx.stdout.write(
     `${ours === undefined ? 'Installed in' : 'Replaced in'} the crontab of ${user}:\n${line}\n` +
-      `Every day at ${hhmm}, files in ${baseDir} older than ${days} days are deleted; output is appended to ${logFile}.\n` +
+      `Every day at ${hhmm}, files in ${baseDir} older than ${formatDays(days)} are deleted; output is appended to ${logFile}.\n` +
+      `The job runs in ${baseDir}: the .env it reads is ${baseDir}/.env.\n` +
       'Check it with: vigint-cleanup cron show (or crontab -l); remove it with: vigint-cleanup cron remove\n',
   );
   return EXIT.ok;
+}
+
+/** The current folder, or undefined when it was deleted under us (uv_cwd ENOENT). */
+function currentFolder(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -215,20 +251,33 @@ function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): number
  * where errors become exit statuses and messages; it never calls process.exit.
  */
 export async function main(argv: readonly string[], deps: MainDeps = {}): Promise<number> {
+  const guarded: GuardedOutput | undefined = deps.stdout === undefined ? guardOutput(process.stdout) : undefined;
   const ctx: Context = {
     env: deps.env ?? process.env,
-    cwd: deps.cwd ?? process.cwd(),
-    stdout: deps.stdout ?? process.stdout,
+    cwd: 'cwd' in deps ? deps.cwd : currentFolder(),
+    stdout: deps.stdout ?? (guarded as GuardedOutput),
     stderr: deps.stderr ?? process.stderr,
     now: deps.now ?? Date.now,
   };
+  const status = await run(argv, ctx);
+  if (guarded === undefined) return status;
+  // A reader that went away (EPIPE) is no failure of the run; anything else (a full disk) is.
+  await guarded.settle();
+  const failure = guarded.failure();
+  if (failure === undefined) return status;
+  const why = failure.message.startsWith(`${failure.code}:`) ? failure.message : `${failure.code ?? 'EIO'}: ${failure.message}`;
+  ctx.stderr.write(`vigint-cleanup: cannot write to standard output: ${why}\n`);
+  return status === EXIT.ok ? EXIT.partial : status;
+}
+
+async function run(argv: readonly string[], ctx: Context): Promise<number> {
   // A closed standard error (its reader gone) must not crash a run that is deleting: what it
   // means for the log is the log writer's to report.
-  if (deps.stderr === undefined) process.stderr.on('error', () => {});
+  if (ctx.stderr === process.stderr) process.stderr.on('error', () => {});
   try {
     const command = parseArgs(argv, ctx);
     if (command.kind === 'printed') return EXIT.ok;
-    const withEnv = { ...ctx, env: loadEnv(ctx.cwd, ctx.env) };
+    const withEnv = { ...ctx, env: loadEnv(ctx.cwd, ctx.env, (warning) => ctx.stderr.write(`vigint-cleanup: warning: ${warning}\n`)) };
     switch (command.kind) {
       case 'cleanup':
         return await cleanupCommand(command.flags, withEnv);

@@ -23,19 +23,39 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /**
  * The environment as the program sees it: `<cwd>/.env` under the process environment, which
  * always wins (dotenv's rule: a file never overrides a variable already set). process.env is not
- * modified, so a library host's environment stays its own.
+ * modified, so a library host's environment stays its own. A `.env` that exists but cannot be
+ * read (permissions, a folder of that name) is passed to `warn` and otherwise ignored: the
+ * environment and the flags still hold, and a cleanup must not stop for it. No current folder
+ * (`cwd` undefined: it was deleted): no `.env`.
  */
-export function loadEnv(cwd: string, processEnv: Env): Env {
+export function loadEnv(cwd: string | undefined, processEnv: Env, warn: (message: string) => void = () => {}): Env {
+  if (cwd === undefined) return processEnv;
   const file = path.join(cwd, '.env');
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return processEnv;
-    throw usageError(`cannot read ${file}: ${code ?? String(err)}`);
+    if (code !== 'ENOENT') warn(`cannot read ${file} (${code ?? String(err)}); going on without it`);
+    return processEnv;
   }
   return { ...dotenv.parse(text), ...processEnv };
+}
+
+/**
+ * A path from a flag or a variable, made absolute. A relative one needs the current folder:
+ * when that was deleted (`cwd` undefined), a usage error that says what to give instead.
+ */
+export function absolutePath(value: string, cwd: string | undefined, what: string): string {
+  if (path.isAbsolute(value)) return path.resolve(value);
+  if (cwd === undefined) {
+    throw usageError(
+      value === DEFAULTS.VIGINT_BASE_DIR && what === 'base folder'
+        ? 'the current folder no longer exists, and the base folder defaults to it: give an absolute --base-dir (or VIGINT_BASE_DIR)'
+        : `the current folder no longer exists, so ${what} '${value}' (relative to it) cannot be used: give an absolute path`,
+    );
+  }
+  return path.resolve(cwd, value);
 }
 
 /** A value that is unset or empty counts as unset for paths; see `parsePositive` for numbers. */
@@ -72,14 +92,22 @@ export function resolveDays(flag: string | undefined, env: Env): number {
   return DEFAULTS.INCIDENT_RETENTION_DAYS;
 }
 
-export function resolveBaseDir(flag: string | undefined, env: Env, cwd: string): string {
-  return path.resolve(cwd, nonEmpty(flag) ?? nonEmpty(env.VIGINT_BASE_DIR) ?? DEFAULTS.VIGINT_BASE_DIR);
+/** Base folder: flag, else VIGINT_BASE_DIR, else the current folder; absolute. */
+export function resolveBaseDir(flag: string | undefined, env: Env, cwd: string | undefined): string {
+  const [value, what] =
+    nonEmpty(flag) !== undefined
+      ? [flag as string, '--base-dir']
+      : nonEmpty(env.VIGINT_BASE_DIR) !== undefined
+        ? [env.VIGINT_BASE_DIR as string, 'VIGINT_BASE_DIR']
+        : [DEFAULTS.VIGINT_BASE_DIR, 'base folder'];
+  return absolutePath(value, cwd, what);
 }
 
 /** Where the JSON log lines go: an absolute file path, or undefined for standard error. */
-export function resolveLogFile(flag: string | undefined, env: Env, cwd: string): string | undefined {
-  const file = nonEmpty(flag) ?? nonEmpty(env.VIGINT_LOG_FILE);
-  return file === undefined ? undefined : path.resolve(cwd, file);
+export function resolveLogFile(flag: string | undefined, env: Env, cwd: string | undefined): string | undefined {
+  if (nonEmpty(flag) !== undefined) return absolutePath(flag as string, cwd, '--log-file');
+  const file = nonEmpty(env.VIGINT_LOG_FILE);
+  return file === undefined ? undefined : absolutePath(file, cwd, 'VIGINT_LOG_FILE');
 }
 
 export function resolveLogLevel(env: Env): LogLevel {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CleanupError, EXIT, usageError } from './errors.js';
+import { escapeControl, formatDecimal } from './format.js';
 
 /** Ends our one line; everything else in the crontab is the user's and is kept byte for byte. */
 export const CRON_MARKER = '# vigint-cleanup';
@@ -12,7 +13,10 @@ export const DEFAULT_CRON_LOG = '/tmp/vigint_cleanup.log';
 export interface CronJob {
   readonly hour: number;
   readonly minute: number;
-  /** Absolute paths: cron runs with PATH=/usr/bin:/bin, cwd = home, and no .env. */
+  /**
+   * Absolute paths: cron runs with PATH=/usr/bin:/bin in the home folder. The job changes to the
+   * base folder first, so the `.env` it reads is the base folder's, wherever cron starts it.
+   */
   readonly node: string;
   readonly program: string;
   readonly baseDir: string;
@@ -36,13 +40,54 @@ export function cronWord(word: string): string {
   return quoted.replace(/%/g, '\\%');
 }
 
-/** The crontab line, marked as ours. */
+/**
+ * The crontab line, marked as ours:
+ * `M H * * * (cd BASE && NODE PROG --base-dir BASE --days N) >> LOG 2>&1 # vigint-cleanup`.
+ * The retention is written as --days reads it back (no exponent).
+ */
 export function cronLine(job: CronJob): string {
-  const command = [job.node, job.program, '--base-dir', job.baseDir, '--days', String(job.days)].map(cronWord).join(' ');
-  return `${job.minute} ${job.hour} * * * ${command} >> ${cronWord(job.logFile)} 2>&1 ${CRON_MARKER}`;
+  const run = [job.node, job.program, '--base-dir', job.baseDir, '--days', formatDecimal(job.days)].map(cronWord).join(' ');
+  return `${job.minute} ${job.hour} * * * (cd ${cronWord(job.baseDir)} && ${run}) >> ${cronWord(job.logFile)} 2>&1 ${CRON_MARKER}`;
 }
 
-const isOurs = (line: string): boolean => line.trimEnd().endsWith(CRON_MARKER);
+/** Ours: an active line (not a comment) ending with our marker. A commented-out copy is the user's. */
+const isOurs = (line: string): boolean => !line.trimStart().startsWith('#') && line.trimEnd().endsWith(CRON_MARKER);
+
+/**
+ * A path the cron line will hold. A line break would end the line in the middle of the command
+ * (crontab then refuses the whole file, or worse, runs half of it): refused, exit 2.
+ */
+export function checkCronPath(value: string, what: string): string {
+  if (/[\n\r]/.test(value)) {
+    throw usageError(`${what} '${escapeControl(value)}' contains a line break, which a crontab line cannot hold: use a path without one`);
+  }
+  return value;
+}
+
+/**
+ * Where the job appends its output, checked as the cleanup checks its log file: not a folder, in
+ * an existing folder, writable by this user (who is the one cron runs the job as).
+ */
+export function checkCronLogFile(logFile: string): void {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(logFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw logError(logFile, (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
+  }
+  if (stat?.isDirectory()) throw usageError(`cannot use ${logFile} as the cron log file: it is a folder; give a file path with --log-file`);
+  const target = stat === undefined ? path.dirname(logFile) : logFile;
+  try {
+    if (stat === undefined && !fs.statSync(target).isDirectory()) throw logError(logFile, 'ENOTDIR');
+    fs.accessSync(target, fs.constants.W_OK);
+  } catch (err) {
+    if (err instanceof CleanupError) throw err;
+    throw logError(logFile, (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN');
+  }
+}
+
+const logError = (logFile: string, code: string): CleanupError =>
+  usageError(`cannot use ${logFile} as the cron log file (${code}): give --log-file a writable file in an existing folder`);
 
 /** The crontab with our line (if any) taken out; every other byte unchanged. */
 export function withoutOurLine(crontab: string): string {

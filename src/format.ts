@@ -5,9 +5,9 @@ export function formatMB(bytes: number): string {
   return (bytes / 1_048_576).toFixed(2);
 }
 
-/** "30 days", "1 day", "0.5 days". */
+/** "30 days", "1 day", "0.5 days", "0.0000001 days" (never an exponent). */
 export function formatDays(days: number): string {
-  return `${days} ${days === 1 ? 'day' : 'days'}`;
+  return `${formatDecimal(days)} ${days === 1 ? 'day' : 'days'}`;
 }
 
 /** Bytes in human units (B, KB, MB, GB, TB; powers of 1,024). */
@@ -20,4 +20,30 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+
+/**
+ * A number as a plain decimal, never with an exponent: 1e-7 → "0.0000001", 30 → "30". What it
+ * prints, `--days` accepts and reads back as the same number (the shortest form that does).
+ */
+export function formatDecimal(value: number): string {
+  const text = String(value);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!m) return text;
+  const [, sign, lead, rest = '', exp] = m as unknown as [string, string, string, string | undefined, string];
+  const digits = `${lead}${rest}`;
+  const point = 1 + Number(exp);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * Text from outside (file names, paths) made safe for a terminal: C0 controls, DEL and C1
+ * controls are written `\xNN` (a name holding ESC[2J must not clear the screen), as
+ * non-UTF-8 bytes are (raw-names.ts).
+ */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -1,5 +1,5 @@
 import { categoryById } from './categories.js';
-import { formatBytes, formatDays } from './format.js';
+import { escapeControl, formatBytes, formatDays } from './format.js';
 import { mtimeText } from './log-line.js';
 import { MS_PER_DAY } from './plan.js';
 import { AGE_BUCKETS, type FileMark, type StatusResult, type StorageFigures } from './status.js';
@@ -28,7 +28,7 @@ const isoSeconds = (ms: number): string => {
 };
 
 function markLine(label: string, mark: FileMark | undefined, startMs: number): string {
-  return mark === undefined ? `  ${label}none` : `  ${label}${isoSeconds(mark.mtimeMs)} (${formatAge(startMs - mark.mtimeMs)})  ${mark.path}`;
+  return mark === undefined ? `  ${label}none` : `  ${label}${isoSeconds(mark.mtimeMs)} (${formatAge(startMs - mark.mtimeMs)})  ${escapeControl(mark.path)}`;
 }
 
 function figuresLines(f: StorageFigures, result: StatusResult, paint: Paint, withKinds: 'incidents' | 'videos' | 'all'): string[] {
@@ -61,20 +61,23 @@ function figuresLines(f: StorageFigures, result: StatusResult, paint: Paint, wit
   return lines;
 }
 
-/** The text status report. `color`: ANSI colours (only for a terminal, and never with NO_COLOR). */
+/**
+ * The text status report. `color`: ANSI colours (see output.ts, useColor). Names and paths have
+ * their control characters escaped: the text goes to a terminal.
+ */
 export function formatStatusText(result: StatusResult, color = false): string {
   const paint: Paint = color ? ansi : (_style, text) => text;
   const lines = [
     RULE,
     `STORAGE STATUS - Retention: ${formatDays(result.retentionDays)}`,
     RULE,
-    `Base folder: ${result.baseDir}`,
+    `Base folder: ${escapeControl(result.baseDir)}`,
     `Now: ${isoSeconds(result.startedAt.getTime())}   Cutoff: ${isoSeconds(result.cutoff.getTime())}`,
     '',
   ];
   const categories = Object.values(result.categories);
   for (const c of categories) {
-    lines.push(paint('bold', `${categoryById(c.id).title} (${c.dir})`), ...figuresLines(c, result, paint, c.id), '');
+    lines.push(paint('bold', `${categoryById(c.id).title} (${escapeControl(c.dir)})`), ...figuresLines(c, result, paint, c.id), '');
   }
   if (categories.length > 1) lines.push(paint('bold', 'All categories'), ...figuresLines(result.totals, result, paint, 'all'), '');
   return `${lines.join('\n')}`;

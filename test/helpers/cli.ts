@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +20,13 @@ export interface RunOptions {
   /** Run as the unprivileged test user (see `unprivilegedPrefix()`), or as the user named. */
   asUser?: boolean | string;
   input?: string;
+  /**
+   * What the program's standard output is: a pipe read here (default); a pipe whose reader has
+   * gone (`| true`: writes fail with EPIPE); /dev/full (writes fail with ENOSPC).
+   */
+  stdout?: 'pipe' | 'closed' | 'full';
+  /** Run from a folder deleted just before the program starts (its current folder is gone). */
+  deletedCwd?: boolean;
 }
 
 /** Spawns the built program as a user would, with a bare environment. */
@@ -30,25 +38,44 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
       : options.asUser
         ? unprivilegedPrefix()
         : [];
-  const [cmd, ...rest] = [...prefix, process.execPath, BIN, ...args];
-  return spawnCapture(cmd as string, rest, { cwd: options.cwd ?? ROOT, env, input: options.input });
+  const inGone = options.deletedCwd ? ['/bin/sh', '-c', 'cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', fs.mkdtempSync(path.join(os.tmpdir(), 'vigint-gone-'))] : [];
+  const [cmd, ...rest] = [...prefix, ...inGone, process.execPath, BIN, ...args];
+  return spawnCapture(cmd as string, rest, { cwd: options.cwd ?? ROOT, env, input: options.input, stdout: options.stdout });
+}
+
+/** Quotes a word for sh. */
+const shWord = (w: string): string => `'${w.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the built program on a terminal (a pseudo-terminal from util-linux `script`): what a
+ * person sees, standard output and error together, with `\r\n` line ends.
+ */
+export function runCliOnTerminal(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', TERM: 'xterm', ...options.env };
+  const command = [process.execPath, BIN, ...args].map(shWord).join(' ');
+  return spawnCapture('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: options.cwd ?? ROOT, env });
 }
 
 /** Spawns a program and collects its exit code, stdout and stderr. */
 export function spawnCapture(
   cmd: string,
   args: readonly string[],
-  options: { cwd: string; env: Record<string, string>; input?: string | undefined },
+  options: { cwd: string; env: Record<string, string>; input?: string | undefined; stdout?: 'pipe' | 'closed' | 'full' | undefined },
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const full = options.stdout === 'full' ? fs.openSync('/dev/full', 'w') : undefined;
+    const stdio: ('pipe' | number)[] = ['pipe', full ?? 'pipe', 'pipe'];
+    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio });
+    if (full !== undefined) fs.closeSync(full);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // the reader goes away before the program has written anything
+    if (options.stdout === 'closed') child.stdout?.destroy();
+    else child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
+    child.stdin?.end(options.input ?? '');
   });
 }
 

@@ -11,6 +11,7 @@ import {
   resolveLogLevel,
 } from '../../src/config.js';
 import { CleanupError } from '../../src/errors.js';
+import { formatDays, formatDecimal } from '../../src/format.js';
 import { tempDir } from '../helpers/tree.js';
 
 function usage(fn: () => unknown): CleanupError {
@@ -75,6 +76,23 @@ describe('precedence: flag > environment > .env > default', () => {
     expect(loadEnv(tempDir(), { A: '1' })).toEqual({ A: '1' });
   });
 
+  it('a .env that cannot be read is a warning, not an error: the environment still holds', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, '.env'));
+    const warnings: string[] = [];
+    expect(loadEnv(dir, { A: '1' }, (w) => warnings.push(w))).toEqual({ A: '1' });
+    expect(warnings).toEqual([`cannot read ${dir}/.env (EISDIR); going on without it`]);
+  });
+
+  it('no current folder (deleted): no .env, and only absolute paths', () => {
+    expect(loadEnv(undefined, { A: '1' })).toEqual({ A: '1' });
+    expect(resolveBaseDir('/srv/x/', {}, undefined)).toBe('/srv/x');
+    expect(resolveBaseDir(undefined, { VIGINT_BASE_DIR: '/srv/y' }, undefined)).toBe('/srv/y');
+    expect(usage(() => resolveBaseDir(undefined, {}, undefined)).message).toContain('the base folder defaults to it: give an absolute --base-dir');
+    expect(usage(() => resolveBaseDir('data', {}, undefined)).message).toContain("--base-dir 'data' (relative to it)");
+    expect(usage(() => resolveLogFile(undefined, { VIGINT_LOG_FILE: 'c.log' }, undefined)).message).toContain("VIGINT_LOG_FILE 'c.log'");
+  });
+
   it('log file and level', () => {
     expect(resolveLogFile(undefined, {}, '/w')).toBeUndefined();
     expect(resolveLogFile(undefined, { VIGINT_LOG_FILE: '' }, '/w')).toBeUndefined();
@@ -92,5 +110,29 @@ describe('resolveCategories', () => {
     expect(resolveCategories({ incidentsOnly: true })).toEqual(['incidents']);
     expect(resolveCategories({ videosOnly: true })).toEqual(['videos']);
     expect(usage(() => resolveCategories({ incidentsOnly: true, videosOnly: true })).message).toContain('exclude each other');
+  });
+});
+
+describe('retentions as printed: formatDecimal', () => {
+  it.each([
+    [30, '30'],
+    [0.5, '0.5'],
+    [1e-7, '0.0000001'],
+    [1e-11, '0.00000000001'],
+    [1.5e-9, '0.0000000015'],
+    [1_000_000, '1000000'],
+    [1e21, '1000000000000000000000'],
+  ])('%d → %s', (value, text) => {
+    expect(formatDecimal(value)).toBe(text);
+  });
+
+  it('what it prints, --days reads back as the same number, never with an exponent', () => {
+    for (const days of [1e-7, 1e-11, 5e-324, 0.1 + 0.2, 123.456, 2.5e-8, 999_999.999999]) {
+      const text = formatDecimal(days);
+      expect(text).not.toMatch(/e/i);
+      expect(parseDays(text, '--days')).toBe(days);
+    }
+    expect(formatDays(1e-7)).toBe('0.0000001 days');
+    expect(formatDays(1)).toBe('1 day');
   });
 });
