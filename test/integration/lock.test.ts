@@ -66,6 +66,11 @@ import path from 'node:path';
 const [lockJs, base, dir, id, rounds] = process.argv.slice(2);
 const { acquireLock } = await import(lockJs);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// written aside and renamed: the parent never reads a file half-written
+const put = (name, text) => {
+  fs.writeFileSync(path.join(dir, 'tmp.' + id), text);
+  fs.renameSync(path.join(dir, 'tmp.' + id), path.join(dir, name));
+};
 for (let r = 0; r < Number(rounds); r++) {
   fs.writeFileSync(path.join(dir, 'ready.' + r + '.' + id), '');
   fs.closeSync(fs.openSync(path.join(dir, 'go.' + r), 'r'));
@@ -73,14 +78,17 @@ for (let r = 0; r < Number(rounds); r++) {
   try {
     lock = await acquireLock(base);
   } catch (e) {
-    fs.writeFileSync(path.join(dir, 'out.' + r + '.' + id), JSON.stringify({ status: e.exitStatus ?? -1, message: String(e.message) }));
+    put('out.' + r + '.' + id, JSON.stringify({ status: e.exitStatus ?? -1, message: String(e.message) }));
     continue;
   }
-  fs.writeFileSync(path.join(dir, 'out.' + r + '.' + id), JSON.stringify({ status: 0, target: lock.target }));
+  put('out.' + r + '.' + id, JSON.stringify({ status: 0, target: lock.target }));
   while (!fs.existsSync(path.join(dir, 'release.' + r))) await sleep(2);
-  const ours = fs.readlinkSync(lock.path) === lock.target;
+  let ours = false;
+  try {
+    ours = fs.readlinkSync(lock.path) === lock.target;
+  } catch {}
   lock.release();
-  fs.writeFileSync(path.join(dir, 'done.' + r), JSON.stringify({ ours }));
+  put('done.' + r, JSON.stringify({ ours }));
 }
 `;
 
@@ -99,12 +107,12 @@ describe('the lock', () => {
     expect(fs.readlinkSync(lock.path)).toBe('vcl1:1:someone0:1:00000000:other');
   });
 
-  it('8 processes race to take over the same dead lock, 6 rounds: exactly one holder each round, nothing left behind', async () => {
+  it('8 processes race to take over the same dead lock, 10 rounds: exactly one holder each round, nothing left behind', async () => {
     const b = base();
     const ctl = tempDir('vigint-race-');
     trees.push(ctl);
     const N = 8;
-    const ROUNDS = 6;
+    const ROUNDS = 10;
     const script = path.join(ctl, 'contender.mjs');
     fs.writeFileSync(script, CONTENDER);
     for (let r = 0; r < ROUNDS; r++) execFileSync('mkfifo', [path.join(ctl, `go.${r}`)]);
