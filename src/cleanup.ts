@@ -71,7 +71,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
   const stop = (): void => requestStop(control, STOP_REASON.interrupted);
   options.signal?.addEventListener('abort', stop);
   if (options.signal?.aborted) stop();
-  const lock = dryRun ? undefined : acquireLock(baseDir);
+  const lock = dryRun ? undefined : await acquireLock(baseDir);
   try {
     if (lock && options.stillDue) {
       const state = readState(baseDir);

@@ -42,6 +42,11 @@ export function writeState(baseDir: string, startMs: number): void {
   const file = statePath(baseDir);
   const temp = `${file}.${process.pid}.tmp`;
   const record: RunRecord = { lastRunStart: new Date(startMs).toISOString(), pid: process.pid };
-  fs.writeFileSync(temp, `${JSON.stringify(record)}\n`, { mode: 0o644 });
-  fs.renameSync(temp, file);
+  try {
+    fs.writeFileSync(temp, `${JSON.stringify(record)}\n`, { mode: 0o644 });
+    fs.renameSync(temp, file);
+  } catch (err) {
+    fs.rmSync(temp, { force: true }); // a full disk leaves an empty temporary file behind
+    throw err;
+  }
 }

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOCK_NAME } from '../../src/lock.js';
 import { STATE_NAME } from '../../src/state.js';
-import { logLines, runCli } from '../helpers/cli.js';
+import { BIN, logLines, runCli } from '../helpers/cli.js';
 import { HOUR, listTree, makeTree, tempDir } from '../helpers/tree.js';
 
 /** The tree most tests start from: 2 old + 1 recent incident, 1 old + 1 recent video pair, decoys. */
@@ -276,6 +277,9 @@ describe('vigint-cleanup (the built program)', () => {
   });
 
   describe('the lock', () => {
+    /** The lock is a symbolic link to nothing: fs.existsSync, which follows it, would call it absent. */
+    const linkExists = (p: string): boolean => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+
     it('another live run holds it: exit 75, nothing deleted', async () => {
       const base = standardTree();
       const holder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString(), token: 'live' };
@@ -295,6 +299,35 @@ describe('vigint-cleanup (the built program)', () => {
       expect((await runCli(['--dry-run'], { cwd: base })).code).toBe(0);
     });
 
+    it('a run stopped (SIGSTOP) while it holds the lock: a second run exits 75 naming it; resumed, the first finishes', async () => {
+      const base = tempDir();
+      const spec: Record<string, { ageDays: number }> = {};
+      for (let i = 0; i < 10_000; i++) spec[`offline_incidents/offline_incident_${i}.txt`] = { ageDays: 40 };
+      makeTree(base, spec);
+      const lock = path.join(base, LOCK_NAME);
+      const first = spawn(process.execPath, [BIN, '--json'], { cwd: base, stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      first.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      const exited = new Promise<number | null>((resolve) => first.on('close', resolve));
+      try {
+        const until = Date.now() + 20_000;
+        // lstat, not existsSync: the lock is a link to nothing, which existsSync calls absent
+        while (!linkExists(lock) && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+        first.kill('SIGSTOP');
+        expect(fs.readlinkSync(lock)).toMatch(new RegExp(`^vcl1:${first.pid}:`));
+        const second = await runCli(['--json'], { cwd: base });
+        expect(second.code).toBe(75);
+        expect(second.stdout).toBe('');
+        expect(second.stderr).toContain(`another cleanup of ${base} is running (pid ${first.pid}`);
+      } finally {
+        first.kill('SIGCONT');
+      }
+      expect(await exited).toBe(0);
+      expect((JSON.parse(stdout) as { totals: { deleted: number } }).totals.deleted).toBe(10_000);
+      expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toEqual([]);
+      expect(linkExists(lock)).toBe(false);
+    });
+
     it('two real runs at once delete each file once, and never both run', async () => {
       const base = tempDir();
       const spec: Record<string, { ageDays: number }> = {};
@@ -308,7 +341,7 @@ describe('vigint-cleanup (the built program)', () => {
       expect(deleted.reduce((a, t) => a + t.deleted, 0)).toBe(1500);
       expect(deleted.reduce((a, t) => a + t.failed, 0)).toBe(0);
       expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toHaveLength(1500);
-      expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+      expect(linkExists(path.join(base, LOCK_NAME))).toBe(false);
     });
   });
 });

@@ -213,11 +213,16 @@ describe('runCleanup', () => {
       expect(listTree(base)).toEqual([STATE_NAME, 'offline_incidents/']);
     });
 
-    it('a corrupt lock file is taken over too', async () => {
+    it('an empty lock file (a 0.1.x lock whose content never reached the disk) is taken over once its lease has lapsed', async () => {
       const base = tempDir();
-      fs.writeFileSync(path.join(base, LOCK_NAME), '');
+      const lock = path.join(base, LOCK_NAME);
+      fs.writeFileSync(lock, '');
+      const err = await run(base).promise.catch((e: unknown) => e);
+      expect((err as CleanupError).exitStatus).toBe(75); // within its lease: respected
+      const lapsed = new Date(Date.now() - 3 * 60_000); // the default lease is 2 minutes
+      fs.utimesSync(lock, lapsed, lapsed);
       await expect(run(base).promise).resolves.toBeTruthy();
-      expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+      expect(fs.readdirSync(base)).not.toContain(LOCK_NAME);
     });
 
     it('a dry run takes no lock', async () => {
