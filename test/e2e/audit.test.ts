@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_NAME } from '../../src/lock.js';
 import { BIN, isRoot } from '../helpers/cli.js';
 import { bigTree, deletedLines, gone, start, waitForDeletions } from '../helpers/spawned.js';
-import { DAY, tempDir } from '../helpers/tree.js';
+import { DAY, present, tempDir } from '../helpers/tree.js';
 
 
 const COUNT = 25_000;
@@ -47,7 +47,7 @@ describe('a run stopped by a signal', () => {
       expect(paths.sort()).toEqual(gone(old).sort());
       expect(paths.length).toBeLessThan(old.size); // it did stop early
       expect(log).toContain(`"msg":"cleanup: interrupted by ${signal}"`);
-      expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+      expect(present(path.join(base, LOCK_NAME))).toBe(false);
       if (signal === 'SIGINT') {
         const report = JSON.parse(run.stdout()) as { interrupted: string; totals: { deleted: number } };
         expect(report.interrupted).toBe('SIGINT');
@@ -145,7 +145,7 @@ describe('a log that cannot be written', () => {
         `vigint-cleanup: cannot write the log (${logFile}): ENOSPC no space left on device; stopped after ${goneNow.length} deletions\n`,
       );
       expect(run.stdout()).toContain(`Files deleted: ${goneNow.length}\n`);
-      expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+      expect(present(path.join(base, LOCK_NAME))).toBe(false);
     } finally {
       execFileSync('umount', [mnt]);
       fs.rmSync(base, { recursive: true, force: true });

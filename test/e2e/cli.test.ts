@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCK_NAME } from '../../src/lock.js';
 import { STATE_NAME } from '../../src/state.js';
 import { BIN, logLines, runCli } from '../helpers/cli.js';
-import { HOUR, listTree, makeTree, tempDir } from '../helpers/tree.js';
+import { HOUR, listTree, makeTree, present, tempDir } from '../helpers/tree.js';
 
 /** The tree most tests start from: 2 old + 1 recent incident, 1 old + 1 recent video pair, decoys. */
 function standardTree(): string {
@@ -101,7 +101,7 @@ describe('vigint-cleanup (the built program)', () => {
       expect(Number.isNaN(Date.parse(d.mtime as string))).toBe(false);
     }
     expect(logLines(r.stderr).at(-1)?.msg).toBe('Cleanup complete: 4 files deleted, 1.00 MB freed');
-    expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+    expect(present(path.join(base, LOCK_NAME))).toBe(false);
   });
 
   it('--json prints one document with the counts and bytes, nothing else on stdout', async () => {

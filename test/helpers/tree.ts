@@ -65,3 +65,13 @@ export function listTree(root: string): string[] {
   walk(root);
   return out.sort();
 }
+
+/** True when `file` is there, whatever it is: a symbolic link (the lock) counts even if it points nowhere. */
+export function present(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

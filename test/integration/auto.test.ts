@@ -8,7 +8,7 @@ import { CleanupError } from '../../src/errors.js';
 import { LOCK_NAME } from '../../src/lock.js';
 import { STATE_NAME } from '../../src/state.js';
 import { memoryLogger } from '../helpers/logger.js';
-import { DAY, HOUR, makeTree, tempDir } from '../helpers/tree.js';
+import { DAY, HOUR, makeTree, present, tempDir } from '../helpers/tree.js';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -162,7 +162,7 @@ describe('createAutoCleanup', () => {
     expect(() => auto.notify()).not.toThrow();
     await expect(auto.idle()).resolves.toBeUndefined();
     expect(n).toBeGreaterThan(3); // the workers' lines did reach it
-    expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+    expect(present(path.join(base, LOCK_NAME))).toBe(false);
     expect(exists(files).every((e) => !e)).toBe(true);
   });
 
@@ -192,7 +192,7 @@ describe('createAutoCleanup', () => {
     expect(gone.length).toBeLessThan(all.length);
     expect(gone.sort()).toEqual([...logged].sort());
     expect(msgs(log.lines)).toContain('cleanup: interrupted by stop');
-    expect(fs.existsSync(path.join(base, LOCK_NAME))).toBe(false);
+    expect(present(path.join(base, LOCK_NAME))).toBe(false);
     auto.notify();
     await auto.idle();
     expect(all.filter((p) => !fs.existsSync(p))).toHaveLength(gone.length);
