@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { usageError } from './errors.js';
+import { type MonitorCommand, registerMonitorCommands } from './monitor-args.js';
 
 /** Flags of the cleanup command, as given (validation happens in config.ts). */
 export interface CleanupFlags {
@@ -11,6 +12,8 @@ export interface CleanupFlags {
   baseDir?: string;
   json?: boolean;
   logFile?: string;
+  /** Prometheus metrics after each real run (resolved by metrics-config.ts). */
+  metricsFile?: string;
 }
 
 export interface StatusFlags {
@@ -34,6 +37,7 @@ export type ParsedCommand =
   | { readonly kind: 'cleanup'; readonly flags: CleanupFlags }
   | { readonly kind: 'status'; readonly flags: StatusFlags }
   | { readonly kind: 'cron'; readonly action: CronAction; readonly flags: CronFlags }
+  | MonitorCommand
   /** Help or version was printed: nothing else to do. */
   | { readonly kind: 'printed' };
 
@@ -109,6 +113,7 @@ export function parseArgs(argv: readonly string[], out: { stdout: Output; stderr
   commonOptions(program)
     .option('--dry-run', 'delete nothing; report and log what would be deleted')
     .option('--log-file <path>', 'append the JSON log lines there (default: VIGINT_LOG_FILE, else standard error)')
+    .option('--metrics-file <path>', 'after a real run, write Prometheus metrics there (default: VIGINT_METRICS_FILE, else none)')
     .addHelpText('after', HELP_AFTER)
     .action((flags: CleanupFlags) => {
       parsed = { kind: 'cleanup', flags };
@@ -144,6 +149,8 @@ export function parseArgs(argv: readonly string[], out: { stdout: Output; stderr
     .action(() => {
       parsed = { kind: 'cron', action: 'show', flags: {} };
     });
+
+  registerMonitorCommands(program, configure, (c) => (parsed = c));
 
   try {
     program.parse([...argv], { from: 'user' });

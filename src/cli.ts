@@ -236,6 +236,10 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
         return await statusCommand(command.flags, withEnv);
       case 'cron':
         return cronCommand(command.action, command.flags, withEnv);
+      case 'check':
+        return await (await import('./check-command.js')).checkCommand(command.argv, withEnv);
+      case 'systemd':
+        return await (await import('./systemd-command.js')).systemdCommand(command.action, command.flags, withEnv);
     }
   } catch (err) {
     if (err instanceof CleanupError) {
