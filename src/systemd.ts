@@ -30,14 +30,14 @@ export function checkUnitPath(p: string, what: string): void {
 }
 
 /**
- * One word of a command line (ExecStart=, `exec`) or of a path list (ReadWritePaths=). Plain
- * words stay as they are; others are double-quoted with `\\` and `\"` escaped. `%` starts a
- * specifier everywhere, so it is doubled; `$` starts a variable in command lines only, where it is
- * doubled too (systemd.service(5), "Command lines"; systemd.unit(5), "Specifiers").
+ * One word of a command line (ExecStart=) or of a path list (ReadWritePaths=). Plain words stay
+ * as they are; others are double-quoted with `\\` and `\"` escaped. `%` starts a specifier
+ * everywhere, so it is doubled; `$` starts a variable only in a command's arguments (`arg`), where
+ * it is doubled too (systemd.service(5), "Command lines"; systemd.unit(5), "Specifiers").
  */
-export function unitWord(word: string, exec: boolean): string {
+export function unitWord(word: string, arg: boolean): string {
   let escaped = word.replace(/%/g, '%%');
-  if (exec) escaped = escaped.replace(/\$/g, '$$$$');
+  if (arg) escaped = escaped.replace(/\$/g, '$$$$');
   return /^[\w/.+:=,@%$-]+$/.test(word) ? escaped : `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
@@ -89,7 +89,8 @@ export function serviceUnit(job: SystemdJob): string {
     '[Service]',
     'Type=oneshot',
     `WorkingDirectory=${unitPathValue(job.baseDir, '--base-dir')}`,
-    `ExecStart=${argv.map((w) => unitWord(w, true)).join(' ')}`,
+    // The program's own path is not searched for variables, only its arguments are.
+    `ExecStart=${argv.map((w, i) => unitWord(w, i > 0)).join(' ')}`,
     '# 75: another cleanup of the folder (cron, the built-in one) was running; it will do the work.',
     'SuccessExitStatus=75',
     'NoNewPrivileges=yes',
