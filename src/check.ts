@@ -31,6 +31,8 @@ export interface CheckOutcome {
 const HOUR = 3_600_000;
 const hours = (ms: number): string => {
   const h = ms / HOUR;
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
+  if (h < 1) return `${Math.round(ms / 60_000)} min`;
   return h < 48 ? `${h.toFixed(h < 10 ? 1 : 0)}h` : `${(h / 24).toFixed(1)} days`;
 };
 
