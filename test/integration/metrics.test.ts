@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../../src/cleanup.js';
-import { metricsInputFromResult, writeMetricsFile } from '../../src/metrics.js';
+import { formatMetrics, metricsInputFromResult, writeMetricsFile } from '../../src/metrics.js';
 import { fileSystemsOf } from '../../src/mounts.js';
 import { recordRunEnd } from '../../src/state.js';
+import { ROOT } from '../helpers/cli.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { DAY, makeTree, tempDir } from '../helpers/tree.js';
 
@@ -145,5 +146,59 @@ describe('resolveMetricsFile', async () => {
     expect(code(() => resolveMetricsFile(path.join(dir, 'no/m.prom'), {}, dir))).toBe(2);
     expect(code(() => resolveMetricsFile(undefined, { VIGINT_METRICS_FILE: path.join(dir, 'no/m.prom') }, dir))).toBe(2);
     expect(code(() => resolveMetricsFile(dir, {}, '/'))).toBe(2);
+  });
+});
+
+describe("the README's alert rules", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const rules = /```yaml\n(groups:[\s\S]*?)```/.exec(readme)?.[1] ?? '';
+
+  it('are valid for promtool check rules', () => {
+    const dir = tempDir('vigint-rules-');
+    fs.writeFileSync(path.join(dir, 'rules.yml'), rules);
+    const r = spawnSync('promtool', ['check', 'rules', path.join(dir, 'rules.yml')], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toContain('SUCCESS: 3 rules found');
+    expect(r.status).toBe(0);
+  });
+
+  it('"no success in 48 h" fires after 48 h without a success, not at 47 h (promtool test rules)', () => {
+    const dir = tempDir('vigint-rules-');
+    fs.writeFileSync(path.join(dir, 'rules.yml'), rules);
+    fs.writeFileSync(
+      path.join(dir, 'test.yml'),
+      [
+        'rule_files: [rules.yml]',
+        'evaluation_interval: 1m',
+        'tests:',
+        '  - interval: 1m',
+        '    input_series:',
+        // a success at time 0, never again; promtool's clock starts at 0
+        `      - series: 'vigint_cleanup_last_success_timestamp_seconds{base_dir="/srv/vigint"}'`,
+        "        values: '0x3000'",
+        '    alert_rule_test:',
+        '      - eval_time: 47h',
+        '        alertname: VigintCleanupNoSuccess',
+        '        exp_alerts: []',
+        '      - eval_time: 49h',
+        '        alertname: VigintCleanupNoSuccess',
+        '        exp_alerts:',
+        '          - exp_labels: { severity: critical, base_dir: /srv/vigint }',
+        '            exp_annotations:',
+        '              summary: "vigint-cleanup has not succeeded for 48 h on  (/srv/vigint)"',
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync('promtool', ['test', 'rules', 'test.yml'], { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it('name only metrics the file holds', () => {
+    const written = new Set(
+      [...formatMetrics({ baseDir: '/b', lastRunStartMs: 0, lastRunEndMs: 0, exitStatus: 0, categories: [], filesystems: [] }).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]),
+    );
+    const named = [...rules.matchAll(/\b(vigint_cleanup_\w+)/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(0);
+    for (const name of named) expect(written).toContain(name);
   });
 });
