@@ -42,6 +42,9 @@ describe('serviceUnit', () => {
     expect(line(serviceUnit({ ...job, days: 0.5, logFile: '/var/log/v.log' }), 'ExecStart')).toBe(
       'ExecStart=/usr/bin/node /opt/v/bin/vigint-cleanup.js --base-dir /srv/vigint --days 0.5 --log-file /var/log/v.log',
     );
+    expect(line(serviceUnit({ ...job, metricsFile: '/var/lib/ne/v.prom' }), 'ExecStart')).toBe(
+      'ExecStart=/usr/bin/node /opt/v/bin/vigint-cleanup.js --base-dir /srv/vigint --days 30 --metrics-file /var/lib/ne/v.prom',
+    );
   });
 });
 
