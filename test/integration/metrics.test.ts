@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../../src/cleanup.js';
 import { formatMetrics, metricsInputFromResult, writeMetricsFile } from '../../src/metrics.js';
 import { fileSystemsOf } from '../../src/mounts.js';
-import { recordRunEnd } from '../../src/state.js';
+import { recordRealRunEnd } from '../../src/run-end.js';
+import { readState, recordRunEnd } from '../../src/state.js';
 import { ROOT } from '../helpers/cli.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { DAY, makeTree, tempDir } from '../helpers/tree.js';
@@ -200,5 +201,23 @@ describe("the README's alert rules", () => {
     const named = [...rules.matchAll(/\b(vigint_cleanup_\w+)/g)].map((m) => m[1]);
     expect(named.length).toBeGreaterThan(0);
     for (const name of named) expect(written).toContain(name);
+  });
+});
+
+describe('recordRealRunEnd: what follows a real run', () => {
+  it('records the end in the state file and writes the metrics; a metrics file that cannot be written is a returned warning', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 40 } }, T0);
+    const { logger } = memoryLogger();
+    const result = await runCleanup({ baseDir: base, days: 30, dryRun: false, categories: ['incidents'], logger, now: () => T0 });
+    const file = path.join(tempDir('vigint-metrics-'), 'v.prom');
+    expect(await recordRealRunEnd({ result, endMs: T0 + 100, exitStatus: 0, metricsFile: file })).toEqual({ state: undefined, metrics: undefined });
+    expect(readState(base)).toMatchObject({ kind: 'ok', lastSuccessStartMs: T0, lastFinished: { endMs: T0 + 100, exitStatus: 0 } });
+    expect(promtool(fs.readFileSync(file, 'utf8')).status).toBe(0);
+
+    const failures = await recordRealRunEnd({ result, endMs: T0 + 200, exitStatus: 1, metricsFile: path.join(base, 'no', 'v.prom') });
+    expect(failures.state).toBeUndefined();
+    expect(failures.metrics?.code).toBe('ENOENT');
+    expect(readState(base)).toMatchObject({ kind: 'ok', lastSuccessStartMs: T0, lastFinished: { exitStatus: 1 } });
   });
 });
