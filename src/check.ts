@@ -6,6 +6,8 @@ import type { StateRead } from './state.js';
 export const CHECK = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
 export type CheckStatus = (typeof CHECK)[keyof typeof CHECK];
 const NAMES = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
+/** Worst wins: a CRITICAL found is not hidden by something the check could not see (UNKNOWN). */
+const RANK: Readonly<Record<CheckStatus, number>> = { 0: 0, 1: 1, 3: 2, 2: 3 };
 
 /** Everything the check decides on; gathered by check-command.ts, so that this stays pure. */
 export interface CheckInput {
@@ -55,6 +57,9 @@ export function evaluateCheck(input: CheckInput): CheckOutcome {
 
   if (state.kind === 'none') {
     problem(CHECK.warning, `no real cleanup recorded yet (no ${input.statePath}): has it ever run?`);
+  } else if (state.kind === 'invalid' && state.reason.startsWith('unreadable')) {
+    // Not a fact about the cleanup: the check cannot see (run it as a user who can read the folder).
+    problem(CHECK.unknown, `cannot read the state file ${input.statePath}: ${state.reason}`);
   } else if (state.kind === 'invalid') {
     problem(CHECK.warning, `the state file ${input.statePath} is not valid (${state.reason})`);
   } else {
@@ -99,11 +104,11 @@ export function evaluateCheck(input: CheckInput): CheckOutcome {
     if (tightest === undefined || f.freeBytes - (target ?? 0) < tightest.free - (tightest.target ?? 0)) tightest = { free: f.freeBytes, target, size: f.sizeBytes };
   }
 
-  const status = problems.reduce<CheckStatus>((worst, p) => (p.status > worst ? p.status : worst), CHECK.ok);
+  const status = problems.reduce<CheckStatus>((worst, p) => (RANK[p.status] > RANK[worst] ? p.status : worst), CHECK.ok);
   let text: string;
   if (problems.length > 0) {
     text = problems
-      .sort((a, b) => b.status - a.status)
+      .sort((a, b) => RANK[b.status] - RANK[a.status])
       .map((p) => p.text)
       .join('; ');
   } else {
