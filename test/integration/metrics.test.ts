@@ -31,7 +31,9 @@ function promtool(text: string): { status: number | null; output: string } {
 
 describe('the metrics file of a real run', () => {
   it('holds the figures of the result, passes promtool check metrics, and leaves no temporary file', async () => {
-    const base = tempDir();
+    // a base folder whose label value needs every escape of the format
+    const base = path.join(tempDir(), 'base "q" back\\slash');
+    fs.mkdirSync(base);
     makeTree(
       base,
       {
@@ -59,7 +61,8 @@ describe('the metrics file of a real run', () => {
     expect(check.status).toBe(0);
 
     const s = samples(text);
-    const b = `base_dir="${base}"`;
+    const b = `base_dir="${base.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    expect(b).toContain('\\"q\\" back\\\\slash');
     expect(s.get(`vigint_cleanup_last_run_timestamp_seconds{${b}}`)).toBe(T0 / 1000);
     expect(s.get(`vigint_cleanup_last_success_timestamp_seconds{${b}}`)).toBe(T0 / 1000);
     expect(s.get(`vigint_cleanup_last_run_duration_seconds{${b}}`)).toBe(1.5);
