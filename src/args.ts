@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { usageError } from './errors.js';
+import type { MonitorCommand, SystemdFlags } from './monitor-args.js';
 
 /** Flags of the cleanup command, as given (validation happens in config.ts). */
 export interface CleanupFlags {
@@ -11,6 +12,8 @@ export interface CleanupFlags {
   baseDir?: string;
   json?: boolean;
   logFile?: string;
+  /** Prometheus metrics after each real run (resolved by metrics-config.ts). */
+  metricsFile?: string;
 }
 
 export interface StatusFlags {
@@ -34,6 +37,7 @@ export type ParsedCommand =
   | { readonly kind: 'cleanup'; readonly flags: CleanupFlags }
   | { readonly kind: 'status'; readonly flags: StatusFlags }
   | { readonly kind: 'cron'; readonly action: CronAction; readonly flags: CronFlags }
+  | MonitorCommand
   /** Help or version was printed: nothing else to do. */
   | { readonly kind: 'printed' };
 
@@ -84,6 +88,15 @@ const OPTIONS = {
     expects: 'a file path',
   },
   time: { flags: '--time <HH:MM>', help: 'time of day, 24-hour clock (default 03:00)', expects: 'HH:MM on a 24-hour clock, such as 03:00' },
+  metricsFile: {
+    flags: '--metrics-file <path>',
+    help: 'after a real run, write Prometheus metrics there (default: VIGINT_METRICS_FILE, else none)',
+    expects: 'a file path',
+  },
+  user: {
+    flags: '--user',
+    help: "the current user's systemd instance (~/.config/systemd/user) instead of the system's (/etc/systemd/system, as root)",
+  },
 } satisfies Record<string, OptionSpec>;
 
 type OptionKey = keyof typeof OPTIONS;
@@ -99,11 +112,18 @@ interface CommandSpec {
   readonly result: (flags: Record<string, unknown>, args: readonly string[]) => ParsedCommand;
   /** `<pattern...>` and the like, for commands taking arguments. */
   readonly args?: string;
+  /**
+   * The command parses its own arguments (`check`: even bad usage must exit 3, as a monitoring
+   * plugin does): commander passes them on untouched; `options` are only those that may also
+   * stand before the command's name.
+   */
+  readonly raw?: { readonly usage: string };
 }
 
 /** Command groups: a word that needs an action after it (`cron install`). */
 const GROUPS: Record<string, { readonly description: string }> = {
   cron: { description: 'the daily cron job for the current user: install, remove or show it' },
+  systemd: { description: 'the daily systemd timer: install, remove or show it (system-wide as root, or --user)' },
 };
 
 /**
@@ -114,7 +134,7 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     path: [],
     description: 'Delete Vigint offline incidents and fallback videos older than the retention period.',
-    options: ['days', 'incidentsOnly', 'videosOnly', 'baseDir', 'json', 'dryRun', 'logFile'],
+    options: ['days', 'incidentsOnly', 'videosOnly', 'baseDir', 'json', 'dryRun', 'logFile', 'metricsFile'],
     result: (flags) => ({ kind: 'cleanup', flags: flags as CleanupFlags }),
   },
   {
@@ -146,6 +166,38 @@ const COMMANDS: readonly CommandSpec[] = [
     options: [],
     result: () => ({ kind: 'cron', action: 'show', flags: {} }),
   },
+  {
+    path: ['check'],
+    description: 'monitoring check (Nagios/Icinga plugin): OK, WARNING, CRITICAL or UNKNOWN; deletes nothing',
+    options: ['baseDir', 'days'],
+    raw: { usage: '[--base-dir d] [--days n] [--max-age <hours>] [--min-free <size>] (vigint-cleanup check --help)' },
+    result: (_flags, args) => ({ kind: 'check', argv: args }),
+  },
+  {
+    path: ['systemd', 'install'],
+    description: 'install (or replace) vigint-cleanup.service and vigint-cleanup.timer, and start the timer',
+    options: [
+      'user',
+      'time',
+      ['days', 'retention in days (default: the configured retention)'],
+      ['baseDir', 'base folder to clean (default: the current folder)'],
+      ['logFile', 'append the JSON log lines there (default: the journal)'],
+      ['metricsFile', 'write the Prometheus metrics there after each run'],
+    ],
+    result: (flags) => ({ kind: 'systemd', action: 'install', flags: flags as SystemdFlags }),
+  },
+  {
+    path: ['systemd', 'remove'],
+    description: 'stop and remove the timer and the service',
+    options: ['user'],
+    result: (flags) => ({ kind: 'systemd', action: 'remove', flags: flags as SystemdFlags }),
+  },
+  {
+    path: ['systemd', 'show'],
+    description: 'print the installed units (exit 1 when not installed)',
+    options: ['user'],
+    result: (flags) => ({ kind: 'systemd', action: 'show', flags: flags as SystemdFlags }),
+  },
 ];
 
 const HELP_AFTER = `
@@ -160,6 +212,8 @@ Examples:
   vigint-cleanup --videos-only --json      clean videos only, print the report as JSON
   vigint-cleanup status                    storage status (deletes nothing)
   vigint-cleanup cron install --time 03:00 daily cron job for the current user
+  vigint-cleanup systemd install           daily systemd timer instead (Persistent=true)
+  vigint-cleanup check                     monitoring check (exit 0-3, Nagios/Icinga)
 
 Options may stand before or after the command (--base-dir /srv/v status); one a command does not
 take is refused.
@@ -314,6 +368,14 @@ export function parseArgs(argv: readonly string[], out: { stdout: Output; stderr
     const last = spec.path.at(-1);
     const command = last === undefined ? program : configure(parent.command(last));
     command.description(spec.description);
+    if (spec.raw !== undefined) {
+      // its own parser sees every argument, options included (and prints its own help)
+      command.usage(spec.raw.usage).helpOption(false).allowUnknownOption().allowExcessArguments().argument('[arguments...]');
+      command.action((args: string[]) => {
+        parsed = spec.result({}, args);
+      });
+      continue;
+    }
     if (spec.args !== undefined) command.arguments(spec.args);
     addOptions(command, spec.options).action((...params: unknown[]) => {
       const cmd = params.at(-1) as Command;

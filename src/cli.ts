@@ -285,6 +285,10 @@ async function run(argv: readonly string[], ctx: Context): Promise<number> {
         return await statusCommand(command.flags, withEnv);
       case 'cron':
         return cronCommand(command.action, command.flags, withEnv);
+      case 'check':
+        return await (await import('./check-command.js')).checkCommand(command.argv, withEnv);
+      case 'systemd':
+        return await (await import('./systemd-command.js')).systemdCommand(command.action, command.flags, withEnv);
     }
   } catch (err) {
     if (err instanceof CleanupError) {
