@@ -3,6 +3,8 @@ import { runCleanup } from './cleanup.js';
 import { type Env, loadEnv, parsePositive, resolveBaseDir, resolveDays, resolveIntervalHours, resolveLogLevel, MAX_DAYS } from './config.js';
 import { CleanupError, EXIT } from './errors.js';
 import { openLogSink } from './log.js';
+import { resolveMetricsFile } from './metrics-config.js';
+import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { readState, statePath } from './state.js';
 
 export interface AutoCleanupOptions {
@@ -30,6 +32,11 @@ export interface AutoCleanupOptions {
   readonly workers?: number;
   /** With `workers: 0`: the longest stretch of synchronous work before yielding, in ms. Default 10. */
   readonly sliceMs?: number;
+  /**
+   * After each cleanup, write Prometheus metrics there (node_exporter's textfile collector).
+   * Default: VIGINT_METRICS_FILE, else none.
+   */
+  readonly metricsFile?: string;
 }
 
 export interface AutoCleanup {
@@ -65,6 +72,7 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
   const days =
     options.retentionDays !== undefined ? parsePositive(String(options.retentionDays), 'retentionDays', MAX_DAYS) : resolveDays(undefined, env);
   const intervalMs = resolveIntervalHours(options.intervalHours, env) * HOUR;
+  const metricsFile = resolveMetricsFile(options.metricsFile, env, process.cwd());
   // our own log writes with fs.write: a full blocking pipe must not hold the host's event loop
   const sink = options.logger ? undefined : openLogSink({ level: resolveLogLevel(env), mode: 'async' });
   const logger = (options.logger ?? sink?.logger) as Logger;
@@ -110,6 +118,11 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
         signal: current.signal,
         stillDue: due,
       });
+      if (result !== undefined) {
+        const failures = await recordRealRunEnd({ result, endMs: clock(), exitStatus: exitStatusOf(result), metricsFile });
+        if (failures.state) logger.warn({ path: failures.state.path, code: failures.state.code }, 'cleanup: could not record the end of this run in the state file');
+        if (failures.metrics) logger.warn({ path: failures.metrics.path, code: failures.metrics.code, err: failures.metrics.message }, 'cleanup: could not write the metrics file');
+      }
       const after = readState(baseDir);
       notBefore = after.kind === 'ok' ? after.lastRunStartMs + intervalMs : clock() + RETRY_MS;
       if (result === undefined) logger.debug('cleanup: another process has just run it; not due any more');

@@ -32,9 +32,11 @@ import {
 import { CleanupError, EXIT, errorMessage, plainMessage } from './errors.js';
 import { escapeControl, formatDays } from './format.js';
 import { openLogSink } from './log.js';
+import { resolveMetricsFile } from './metrics-config.js';
 import { type GuardedOutput, guardOutput, useColor } from './output.js';
 import { type Progress, startProgress } from './progress.js';
 import { formatJson, formatText } from './report.js';
+import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { guardSignals, signalExitStatus } from './signals.js';
 import { collectStatus } from './status.js';
 import { formatStatusJson, formatStatusText } from './status-report.js';
@@ -99,6 +101,7 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
   const logFile = resolveLogFile(flags.logFile, ctx.env, ctx.cwd);
   const level = resolveLogLevel(ctx.env);
+  const metricsFile = resolveMetricsFile(flags.metricsFile, ctx.env, ctx.cwd);
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
@@ -125,6 +128,15 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
       onProgress: progress && ((id, soFar) => progress?.update(id, soFar)),
     });
     progress?.stop();
+    if (!result.dryRun) {
+      // The run's end in the state file, and the metrics: each a warning when it cannot be written.
+      const failures = await recordRealRunEnd({ result, endMs: ctx.now(), exitStatus: exitStatusOf(result), metricsFile });
+      if (failures.state) sink.logger.warn({ path: failures.state.path, code: failures.state.code }, 'cleanup: could not record the end of this run in the state file');
+      if (failures.metrics) {
+        sink.logger.warn({ path: failures.metrics.path, code: failures.metrics.code, err: failures.metrics.message }, 'cleanup: could not write the metrics file');
+        ctx.stderr.write(`vigint-cleanup: warning: cannot write the metrics file ${failures.metrics.path}: ${failures.metrics.code} ${failures.metrics.message}\n`);
+      }
+    }
     // Every line written, or why not: the report must not claim a log that is not there.
     const unwritten = await sink.close();
     closed = true;
@@ -142,10 +154,8 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
       ctx.stderr.write(
         `vigint-cleanup: cannot write the log (${logFailure.destination}): ${logFailure.code} ${logFailure.message}; stopped after ${logFailure.deleted} deletions\n`,
       );
-      return EXIT.partial;
     }
-    if (result.interrupted !== null) return signalExitStatus(result.interrupted);
-    return result.totals.failed > 0 ? EXIT.partial : EXIT.ok;
+    return exitStatusOf(final);
   } catch (err) {
     progress?.stop();
     if (err instanceof CleanupError) sink.logger.error({ code: err.code }, `cleanup: ${err.message}`);

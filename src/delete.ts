@@ -111,6 +111,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       result.skipped++;
       log.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
     } else {
+      left(file.mtimeMs);
       fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
     }
   };
@@ -153,9 +154,14 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   const holds = options.holds;
   const folder = category.folder;
   /** Counts and logs a file that a hold keeps. */
+  /** A file that stays in the folder (young, held, skipped, failed; every file of a dry run). */
+  const left = (mtimeMs: number): void => {
+    if (result.oldestMtimeMs === null || mtimeMs < result.oldestMtimeMs) result.oldestMtimeMs = mtimeMs;
+  };
   const isHeld = (follower: HoldFollower, file: ScannedFile): boolean => {
     const hold = follower.guard.heldBy(folder, file.name);
     if (hold === undefined) return false;
+    left(file.mtimeMs);
     result.held++;
     result.bytesHeld += file.size;
     log.info({ path: file.path, hold }, 'cleanup: kept (on hold)');
@@ -175,6 +181,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       result.bytesFound += item.size;
       result.kinds[item.kind]++;
       const verdict = decide(item.mtimeMs, cutoff, startMs);
+      if (verdict !== 'delete' || dryRun) left(item.mtimeMs);
       if (verdict === 'future') {
         result.future++;
       } else if (verdict === 'delete') {
@@ -209,6 +216,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
             result.skipped++;
             log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
           } else if (!stillDeletable(item, lookOf(now), cutoff)) {
+            left(lookOf(now).mtimeMs);
             result.skipped++;
             log.warn({ path: item.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
           } else {

@@ -52,6 +52,7 @@ function merge(into: CategoryResult, part: CategoryResult): void {
   into.kinds.video += part.kinds.video;
   into.kinds.metadata += part.kinds.metadata;
   into.future += part.future;
+  if (part.oldestMtimeMs !== null && (into.oldestMtimeMs === null || part.oldestMtimeMs < into.oldestMtimeMs)) into.oldestMtimeMs = part.oldestMtimeMs;
 }
 
 /**

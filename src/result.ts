@@ -23,6 +23,8 @@ export interface CategoryResult extends Tally {
   kinds: { incident: number; video: number; metadata: number };
   /** Files dated after the start of the run: kept, counted in `found`, warned about. */
   future: number;
+  /** The modification time of the oldest file left in the folder after the run (ms), or null. */
+  oldestMtimeMs: number | null;
 }
 
 /** One failure, as reported in the JSON `errors` list. */
@@ -66,7 +68,7 @@ export function emptyTally(): Tally {
 }
 
 export function emptyCategoryResult(id: CategoryId, dir: string): CategoryResult {
-  return { id, dir, ...emptyTally(), kinds: { incident: 0, video: 0, metadata: 0 }, future: 0 };
+  return { id, dir, ...emptyTally(), kinds: { incident: 0, video: 0, metadata: 0 }, future: 0, oldestMtimeMs: null };
 }
 
 export const TALLY_KEYS = Object.keys(emptyTally()) as (keyof Tally)[];

@@ -1,7 +1,19 @@
 import type { CategoryId } from './categories.js';
 import type { MetricsWriteFailure } from './metrics.js';
 import type { CleanupResult } from './result.js';
+import { EXIT } from './errors.js';
+import { signalExitStatus } from './signals.js';
 import { type StateWriteFailure, recordRunEnd } from './state.js';
+
+/**
+ * The exit status of a finished run (README, "Exit status"): the log failed 1; interrupted
+ * 128 + the signal's number (the built-in cleanup's stop() counts as SIGTERM); failures 1.
+ */
+export function exitStatusOf(result: CleanupResult): number {
+  if (result.logFailure) return EXIT.partial;
+  if (result.interrupted !== null) return signalExitStatus(result.interrupted === 'stop' ? 'SIGTERM' : result.interrupted);
+  return result.totals.failed > 0 ? EXIT.partial : EXIT.ok;
+}
 
 export interface RunEnd {
   /** The result of a real run (one that held the lock; not a dry run, not one refused with 75). */

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BIN, runCli, spawnCapture } from '../helpers/cli.js';
-import { makeTree, tempDir } from '../helpers/tree.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, chownTree, runCli, spawnCapture, unprivilegedIds } from '../helpers/cli.js';
+import { DAY, makeTree, tempDir } from '../helpers/tree.js';
 
 /** The built modules (dist/*.js) a run of the program loads, through a resolve hook. */
 async function loadedModules(args: string[]): Promise<string[]> {
@@ -45,5 +46,104 @@ describe('--metrics-file', () => {
     expect(fs.readdirSync(out)).toEqual([]);
     const help = await runCli(['--help']);
     expect(help.stdout).toContain('--metrics-file <path>');
+  });
+});
+
+/** Sample lines as name{labels} → value. */
+function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    // the label that matters here (category or mount), without base_dir
+    const label = /(category|mount)="([^"]*)"/.exec(m[2] as string);
+    out.set(label ? `${m[1]}{${label[2]}}` : (m[1] as string), Number(m[3]));
+  }
+  return out;
+}
+
+describe('--metrics-file after a real run', () => {
+  it('the CLI writes the figures of its JSON report, valid for promtool, and the run end in the state file', async () => {
+    const base = tempDir();
+    makeTree(base, {
+      'offline_incidents/offline_incident_old.txt': { ageDays: 40, size: 300 },
+      'offline_incidents/offline_incident_new.txt': { ageDays: 3, size: 5 },
+      'mock_sparse_ai_cloud/a.mp4': { ageDays: 50, size: 1000 },
+      'mock_sparse_ai_cloud/a.json': { ageDays: 50, size: 20 },
+      'mock_sparse_ai_cloud/b.mp4': { ageDays: 12, size: 7000 },
+    });
+    const out = tempDir('vigint-metrics-');
+    const file = path.join(out, 'vigint_cleanup.prom');
+    const before = Date.now();
+    const r = await runCli(['--base-dir', base, '--json', '--metrics-file', file, '--log-file', path.join(out, 'c.log')]);
+    expect(r.code).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['c.log', 'vigint_cleanup.prom']); // no temporary file left
+    const text = fs.readFileSync(file, 'utf8');
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(`${check.stdout}${check.stderr}`).toBe('');
+    expect(check.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { categories: Record<string, { deleted: number; bytesFreed: number; failed: number; held: number }> };
+    const m = samples(text);
+    for (const id of ['incidents', 'videos']) {
+      const c = report.categories[id] as { deleted: number; bytesFreed: number; failed: number; held: number };
+      expect(m.get(`vigint_cleanup_deleted_files{${id}}`)).toBe(c.deleted);
+      expect(m.get(`vigint_cleanup_freed_bytes{${id}}`)).toBe(c.bytesFreed);
+      expect(m.get(`vigint_cleanup_failed{${id}}`)).toBe(c.failed);
+      expect(m.get(`vigint_cleanup_held_files{${id}}`)).toBe(c.held);
+    }
+    expect(m.get('vigint_cleanup_deleted_files{incidents}')).toBe(1);
+    expect(m.get('vigint_cleanup_deleted_files{videos}')).toBe(2);
+    expect(m.get('vigint_cleanup_freed_bytes{videos}')).toBe(1020);
+    // what is left: one file of each folder, and how old the oldest is (3 and 12 days)
+    expect(m.get('vigint_cleanup_files{incidents}')).toBe(1);
+    expect(m.get('vigint_cleanup_bytes{videos}')).toBe(7000);
+    expect(Math.round((m.get('vigint_cleanup_oldest_file_age_seconds{incidents}') as number) / 3600)).toBe(72);
+    expect(Math.round((m.get('vigint_cleanup_oldest_file_age_seconds{videos}') as number) / 3600)).toBe(12 * 24);
+    expect(m.get('vigint_cleanup_last_run_exit_code')).toBe(0);
+    const lastSuccess = m.get('vigint_cleanup_last_success_timestamp_seconds') as number;
+    expect(lastSuccess * 1000).toBeGreaterThanOrEqual(before - 1000);
+    const state = JSON.parse(fs.readFileSync(path.join(base, '.vigint-cleanup-state.json'), 'utf8')) as Record<string, unknown>;
+    expect(state.lastExitStatus).toBe(0);
+    expect(state.lastSuccessStart).toBe(state.lastRunStart);
+  });
+
+  it('a metrics file that cannot be written is a warning: the cleanup is done, exit 0', async () => {
+    // the metrics folder is read-only for the user running the cleanup (root ignores modes:
+    // as root, the CLI runs as the unprivileged test user, who owns the base folder)
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_old.txt': { ageDays: 40 } });
+    chownTree(base, unprivilegedIds());
+    const out = tempDir('vigint-metrics-');
+    fs.chmodSync(out, 0o555);
+    const file = path.join(out, 'v.prom');
+    try {
+      const r = await runCli(['--base-dir', base, '--metrics-file', file, '--log-file', path.join(base, 'c.log')], { asUser: true });
+      expect(r.stderr).toContain(`vigint-cleanup: warning: cannot write the metrics file ${file}: EACCES`);
+      expect(r.code).toBe(0);
+      expect(fs.existsSync(path.join(base, 'offline_incidents/offline_incident_old.txt'))).toBe(false);
+      expect(fs.readdirSync(out)).toEqual([]);
+    } finally {
+      fs.chmodSync(out, 0o755);
+    }
+  });
+
+  it('the built-in cleanup writes it too (metricsFile)', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_old.txt': { ageDays: 40, size: 10 } });
+    const file = path.join(tempDir('vigint-metrics-'), 'v.prom');
+    const script = `
+      import { createAutoCleanup } from ${JSON.stringify(pathToFileURL(path.join(path.dirname(BIN), '..', 'dist', 'index.js')).href)};
+      const auto = createAutoCleanup({ baseDir: ${JSON.stringify(base)}, metricsFile: ${JSON.stringify(file)}, env: { LOG_LEVEL: 'silent' } });
+      auto.notify();
+      await new Promise((r) => setTimeout(r, 50));
+      await auto.idle();
+    `;
+    const r = await spawnCapture(process.execPath, ['--input-type=module', '-e', script], { cwd: base, env: { PATH: process.env.PATH ?? '' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const m = samples(fs.readFileSync(file, 'utf8'));
+    expect(m.get('vigint_cleanup_deleted_files{incidents}')).toBe(1);
+    expect(m.get('vigint_cleanup_freed_bytes{incidents}')).toBe(10);
+    expect(m.get('vigint_cleanup_last_run_exit_code')).toBe(0);
   });
 });
