@@ -14,9 +14,15 @@ export interface CleanupFlags {
   logFile?: string;
   /** Prometheus metrics after each real run (resolved by metrics-config.ts). */
   metricsFile?: string;
+  /** Globs protected for this run, as given (repeatable). */
+  exclude?: string[];
+  /** Free-space target and the youngest files kept from it (config.ts resolveDiskPressure). */
+  minFree?: string;
+  keepNewest?: string;
 }
 
 export interface StatusFlags {
+  minFree?: string;
   days?: string;
   incidentsOnly?: boolean;
   videosOnly?: boolean;
@@ -93,6 +99,22 @@ const OPTIONS = {
     help: 'after a real run, write Prometheus metrics there (default: VIGINT_METRICS_FILE, else none)',
     expects: 'a file path',
   },
+  exclude: {
+    flags: '--exclude <glob>',
+    help: 'keep files matching this glob for this run, as a hold would (repeatable; also VIGINT_EXCLUDE, comma-separated)',
+    expects: 'a glob such as mock_sparse_ai_cloud/cam3_* or *_case42.*',
+    repeatable: true,
+  },
+  minFree: {
+    flags: '--min-free <size>',
+    help: 'after the age pass, delete the oldest files until each file system has this much free: 10%, 20GB, 500MB (default: VIGINT_MIN_FREE, else off)',
+    expects: 'a share such as 10% or a size such as 500MB or 20GB',
+  },
+  keepNewest: {
+    flags: '--keep-newest <days>',
+    help: 'never delete files younger than this for space (default: VIGINT_KEEP_NEWEST_DAYS, else 1)',
+    expects: 'a number of days, 0 or more',
+  },
   user: {
     flags: '--user',
     help: "the current user's systemd instance (~/.config/systemd/user) instead of the system's (/etc/systemd/system, as root)",
@@ -134,13 +156,13 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     path: [],
     description: 'Delete Vigint offline incidents and fallback videos older than the retention period.',
-    options: ['days', 'incidentsOnly', 'videosOnly', 'baseDir', 'json', 'dryRun', 'logFile', 'metricsFile'],
+    options: ['days', 'incidentsOnly', 'videosOnly', 'baseDir', 'json', 'dryRun', 'logFile', 'metricsFile', 'exclude', 'minFree', 'keepNewest'],
     result: (flags) => ({ kind: 'cleanup', flags: flags as CleanupFlags }),
   },
   {
     path: ['status'],
     description: 'storage status per category: sizes, ages, what a cleanup would free; deletes nothing',
-    options: ['days', 'incidentsOnly', 'videosOnly', 'baseDir', 'json'],
+    options: ['days', 'incidentsOnly', 'videosOnly', 'baseDir', 'json', ['minFree', 'the free-space target, for the forecast: 10%, 20GB (default: VIGINT_MIN_FREE, else none)']],
     result: (flags) => ({ kind: 'status', flags: flags as StatusFlags }),
   },
   {
@@ -257,6 +279,9 @@ function hoistOptions(argv: readonly string[]): { argv: string[] } {
   for (; i < argv.length; i++) {
     const token = argv[i] as string;
     if (token === '--') break;
+    // a command that parses its own arguments (check) gets what follows its name untouched
+    if (words.length > 0 && COMMANDS.some((c) => c.raw !== undefined && c.path.join(' ') === words.join(' '))) break;
+
     if (token.startsWith('-')) {
       const name = token.split('=')[0] as string;
       const key = keyOfName(name);

@@ -2,7 +2,10 @@ import path from 'node:path';
 import { type CategoryId, categoryById } from './categories.js';
 import { type Control, STOP, STOP_REASON, newControl, requestStop } from './control.js';
 import { type SweepOptions, sweepCategory } from './delete.js';
-import { plainMessage } from './errors.js';
+import { errorMessage, plainMessage } from './errors.js';
+import type { HoldsBroadcast } from './hold-follow.js';
+import { type HoldWatch, watchHolds } from './hold-watch.js';
+import type { DiskPressureOptions, DiskPressureReport } from './pressure.js';
 import { acquireLock } from './lock.js';
 import type { LogSink } from './log.js';
 import { type HostLogger, type WorkersLog, sweepInWorkers } from './parallel.js';
@@ -51,6 +54,10 @@ export interface CleanupOptions {
    * found a cleanup due do not run it one after the other.
    */
   readonly stillDue?: (lastRunStartMs: number | undefined, startMs: number) => boolean;
+  /** Globs protected for this run only (`--exclude`, VIGINT_EXCLUDE), as hold patterns. */
+  readonly excludes?: readonly string[];
+  /** After the age pass, delete the oldest files until each file system has this much free. */
+  readonly diskPressure?: DiskPressureOptions | undefined;
 }
 
 /**
@@ -72,6 +79,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
   options.signal?.addEventListener('abort', stop);
   if (options.signal?.aborted) stop();
   const lock = dryRun ? undefined : await acquireLock(baseDir);
+  let holds: HoldWatch | undefined;
   try {
     if (lock && options.stillDue) {
       const state = readState(baseDir);
@@ -88,6 +96,15 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
         logger.warn({ err }, 'cleanup: could not record the start of this run in the state file');
       }
     }
+    // The holds, read once the lock is held (a hold file that cannot be read: nothing is deleted).
+    holds = watchHolds({
+      baseDir,
+      excludes: options.excludes ?? [],
+      startMs,
+      control,
+      watch: !dryRun,
+      onAckFailure: (err) => logger.warn({ err: errorMessage(err) }, 'cleanup: could not acknowledge the holds; hold add will warn'),
+    });
     // the start line first: the workers' lines follow it
     options.log?.writer.flush();
     const errors: FailureRecord[] = [];
@@ -96,8 +113,37 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
     };
     const categories =
       workers > 0
-        ? await sweepParallel(options, workers, control, cutoff, startMs, onFailure)
-        : await sweepHere(options, control, cutoff, startMs, onFailure);
+        ? await sweepParallel(options, workers, control, cutoff, startMs, onFailure, holds.broadcast)
+        : await sweepHere(options, control, cutoff, startMs, onFailure, holds.broadcast);
+    let diskPressure: DiskPressureReport | null = null;
+    if (options.diskPressure) {
+      const { relievePressure } = await import('./pressure.js');
+      const pass = await relievePressure({
+        options: options.diskPressure,
+        baseDir,
+        categories: options.categories,
+        dryRun,
+        startMs,
+        ageCutoff: cutoff,
+        ageResults: categories,
+        log: threadLog(options),
+        holds: holds.broadcast.local(),
+        shouldStop: () => Atomics.load(control, STOP) !== 0,
+        onFailure,
+        sliceMs: options.sliceMs,
+      });
+      addPressure(categories, pass.results);
+      diskPressure = pass.report;
+      for (const f of pass.report.filesystems) {
+        if (!f.reached) {
+          logger.warn(
+            { mount: f.mount, freeBytes: f.freeAfter, targetBytes: f.targetBytes, dryRun },
+            `cleanup: the free-space target (${pass.report.target}) ${dryRun ? 'would not be' : 'could not be'} reached on ${f.mount}: nothing old enough is left to delete`,
+          );
+        }
+      }
+    }
+    holds.stop();
     for (const result of Object.values(categories)) {
       if (result.future > 0) {
         logger.warn(
@@ -134,8 +180,11 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
       errors,
       interrupted,
       logFailure,
+      holdsFailure: holds.failure,
+      diskPressure,
     };
   } finally {
+    holds?.stop();
     options.signal?.removeEventListener('abort', stop);
     lock?.release();
   }
@@ -152,15 +201,33 @@ function failureOf(log: LogSink | undefined, reason: number, deleted: number): L
 
 type Results = Partial<Record<CategoryId, CategoryResult>>;
 
+/** The log of a sweep in this thread: our own log's writer, or the host's logger. */
+function threadLog(options: CleanupOptions): SweepLog {
+  return options.log ? writerLog(options.log.writer, options.log.format) : loggerLog(options.logger as HostLogger);
+}
+
+/** Adds the disk-pressure pass's deletions (and what it kept or failed on) into the age pass's. */
+function addPressure(into: Results, pressure: Results): void {
+  for (const [id, r] of Object.entries(pressure) as [CategoryId, CategoryResult][]) {
+    const c = into[id];
+    if (c === undefined) continue;
+    for (const key of ['toDelete', 'bytesToDelete', 'deleted', 'bytesFreed', 'failed', 'skipped', 'held', 'bytesHeld'] as const) c[key] += r[key];
+    // the pressure pass saw every file left after both passes
+    c.oldestMtimeMs = r.oldestMtimeMs;
+  }
+}
+
 async function sweepHere(
   options: CleanupOptions,
   control: Control,
   cutoff: number,
   startMs: number,
   onFailure: (r: FailureRecord) => void,
+  broadcast: HoldsBroadcast,
 ): Promise<Results> {
   const categories: Results = {};
-  const log: SweepLog = options.log ? writerLog(options.log.writer, options.log.format) : loggerLog(options.logger as HostLogger);
+  const holds = broadcast.local();
+  const log = threadLog(options);
   const writer = options.log?.writer;
   for (const id of options.categories) {
     const category = categoryById(id);
@@ -176,6 +243,7 @@ async function sweepHere(
       shouldStop: () => Atomics.load(control, STOP) !== 0,
       onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
       beforeRecheck: options.beforeRecheck,
+      holds,
     });
     // the sweep stopped deleting because the log could not be written: the run stops there
     if (writer?.failure && writer.unwritten > 0 && !writer.flush()) requestStop(control, STOP_REASON.log);
@@ -190,6 +258,7 @@ async function sweepParallel(
   cutoff: number,
   startMs: number,
   onFailure: (r: FailureRecord) => void,
+  holds: HoldsBroadcast,
 ): Promise<Results> {
   const dirs = {} as Record<CategoryId, string>;
   for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
@@ -206,10 +275,11 @@ async function sweepParallel(
     workers,
     concurrency: options.concurrency,
     chdir: options.chdir === true,
-    mainLog: options.log ? writerLog(options.log.writer, options.log.format) : loggerLog(options.logger as HostLogger),
+    mainLog: threadLog(options),
     log,
     control,
     onFailure,
     onProgress: options.onProgress,
+    holds,
   });
 }

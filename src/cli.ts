@@ -13,6 +13,8 @@ import {
   resolveCategories,
   resolveDays,
   resolveLogFile,
+  resolveDiskPressure,
+  resolveExcludes,
   resolveLogLevel,
 } from './config.js';
 import {
@@ -32,6 +34,7 @@ import {
 import { CleanupError, EXIT, errorMessage, plainMessage } from './errors.js';
 import { escapeControl, formatDays } from './format.js';
 import { openLogSink } from './log.js';
+import { formatBytes } from './size.js';
 import { resolveMetricsFile } from './metrics-config.js';
 import { type GuardedOutput, guardOutput, useColor } from './output.js';
 import { type Progress, startProgress } from './progress.js';
@@ -102,6 +105,8 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   const logFile = resolveLogFile(flags.logFile, ctx.env, ctx.cwd);
   const level = resolveLogLevel(ctx.env);
   const metricsFile = resolveMetricsFile(flags.metricsFile, ctx.env, ctx.cwd);
+  const diskPressure = resolveDiskPressure(flags, ctx.env);
+  const excludes = resolveExcludes(flags.exclude, ctx.env);
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
@@ -126,6 +131,8 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
       chdir: true,
       signal: signals.signal,
       onProgress: progress && ((id, soFar) => progress?.update(id, soFar)),
+      excludes,
+      diskPressure,
     });
     progress?.stop();
     if (!result.dryRun) {
@@ -155,6 +162,17 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
         `vigint-cleanup: cannot write the log (${logFailure.destination}): ${logFailure.code} ${logFailure.message}; stopped after ${logFailure.deleted} deletions\n`,
       );
     }
+    if (result.holdsFailure !== undefined) {
+      ctx.stderr.write(`vigint-cleanup: ${result.holdsFailure}; the run stopped deleting after ${result.totals.deleted} deletions\n`);
+    }
+    for (const f of result.diskPressure?.filesystems ?? []) {
+      if (!f.reached) {
+        ctx.stderr.write(
+          `vigint-cleanup: the free-space target ${result.diskPressure?.target} ${result.dryRun ? 'would not be' : 'was not'} reached on ${escapeControl(f.mount)}: ` +
+            `${formatBytes(f.freeAfter)} free of ${formatBytes(f.targetBytes)} wanted; nothing old enough is left (--keep-newest, holds)\n`,
+        );
+      }
+    }
     return exitStatusOf(final);
   } catch (err) {
     progress?.stop();
@@ -170,12 +188,13 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
   const days = resolveDays(flags.days, ctx.env);
   const categories = resolveCategories(flags);
   const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
+  const minFree = resolveDiskPressure({ minFree: flags.minFree }, ctx.env);
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
   const signals = guardSignals(() => {});
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
-    result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers: cliWorkers(), chdir: true, signal: signals.signal });
+    result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers: cliWorkers(), chdir: true, signal: signals.signal, minFree });
   } finally {
     signals.dispose();
   }

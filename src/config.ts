@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { type CategoryId } from './categories.js';
-import { usageError } from './errors.js';
+import { errorMessage, usageError } from './errors.js';
+import { parseHoldPattern } from './hold-pattern.js';
+import { type SizeTarget, parseSize } from './size.js';
 
 /** Variables read from the environment (and `.env`), with their built-in defaults. */
 export const DEFAULTS = {
@@ -10,6 +12,7 @@ export const DEFAULTS = {
   VIGINT_BASE_DIR: '.',
   LOG_LEVEL: 'info',
   CLEANUP_INTERVAL_HOURS: 24,
+  VIGINT_KEEP_NEWEST_DAYS: 1,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -149,5 +152,58 @@ export function checkBaseDir(baseDir: string): void {
   }
   if (!stat.isDirectory()) {
     throw usageError(`base folder ${baseDir} is not a folder: give --base-dir or VIGINT_BASE_DIR an existing folder`);
+  }
+}
+
+/** What disk pressure needs (pressure.ts `DiskPressureOptions`). */
+export interface DiskPressureConfig {
+  readonly target: SizeTarget;
+  readonly text: string;
+  readonly keepNewestDays: number;
+}
+
+/**
+ * The free-space target: `--min-free`, else VIGINT_MIN_FREE (empty: off), else off; with it, the
+ * youngest files never deleted for space: `--keep-newest`, else VIGINT_KEEP_NEWEST_DAYS, else 1
+ * (0 allowed). A `--keep-newest` without a target is refused: it would do nothing.
+ */
+export function resolveDiskPressure(flags: { minFree?: string | undefined; keepNewest?: string | undefined }, env: Env): DiskPressureConfig | undefined {
+  const [raw, what] = flags.minFree !== undefined ? [flags.minFree, '--min-free'] : [nonEmpty(env.VIGINT_MIN_FREE), 'VIGINT_MIN_FREE'];
+  const keepRaw = flags.keepNewest ?? nonEmpty(env.VIGINT_KEEP_NEWEST_DAYS);
+  const keepWhat = flags.keepNewest !== undefined ? '--keep-newest' : 'VIGINT_KEEP_NEWEST_DAYS';
+  const keepNewestDays = keepRaw === undefined ? DEFAULTS.VIGINT_KEEP_NEWEST_DAYS : parseNonNegative(keepRaw, keepWhat);
+  if (raw === undefined) {
+    if (flags.keepNewest !== undefined) throw usageError('--keep-newest applies to the disk-pressure pass: give --min-free (or VIGINT_MIN_FREE) with it');
+    return undefined;
+  }
+  return { target: parseSize(raw, what), text: raw.trim(), keepNewestDays };
+}
+
+function parseNonNegative(raw: string, what: string): number {
+  const text = raw.trim();
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 0 && value <= MAX_DAYS)) {
+    throw usageError(`invalid ${what} '${raw}': expected a number of days, 0 or more, such as 1, 7 or 0.5`);
+  }
+  return value;
+}
+
+/**
+ * The run's excludes: every `--exclude`, then VIGINT_EXCLUDE's comma-separated globs (both
+ * apply). Each is checked as a hold pattern is (hold-pattern.ts): a bad one is a usage error.
+ */
+export function resolveExcludes(flags: readonly string[] | undefined, env: Env): string[] {
+  const fromEnv = (nonEmpty(env.VIGINT_EXCLUDE) ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+  const all = [...(flags ?? []), ...fromEnv];
+  for (const glob of all) checkHoldPattern(glob, flags?.includes(glob) ? '--exclude' : 'VIGINT_EXCLUDE');
+  return all;
+}
+
+/** A glob of --exclude or VIGINT_EXCLUDE, checked as a hold pattern (hold-pattern.ts). */
+function checkHoldPattern(glob: string, what: string): void {
+  try {
+    parseHoldPattern(glob);
+  } catch (err) {
+    throw usageError(`invalid ${what}: ${errorMessage(err).replace(/^invalid hold pattern /, '')}`);
   }
 }

@@ -40,6 +40,13 @@ export interface SweepOptions {
    */
   readonly shouldStop?: () => boolean;
   /**
+   * The disk-pressure pass (pressure.ts): files older than `notBefore` are the age pass's and are
+   * left alone; files from `boundaryMs` on (the cut's last hour) only while `budget.left` bytes
+   * are still needed; sizes count the space a deletion frees (allocated blocks, nothing for a
+   * file with other links), and lines say `(disk pressure)` with `reason: "disk-pressure"`.
+   */
+  readonly pressure?: { readonly notBefore: number; readonly boundaryMs: number; readonly budget: { left: number } } | undefined;
+  /**
    * The holds and excludes: an old file they match is kept (`held`), logged once. In a real run
    * they may change while it sweeps (see hold-follow.ts): before each deletion the sweep checks,
    * and on a change lets its unlinks in flight finish before it takes the new rules.
@@ -102,11 +109,17 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       w();
     }
   };
+  const pressure = options.pressure;
+  const reason = pressure ? 'disk-pressure' : undefined;
+  const deletedMsg = pressure ? 'cleanup: deleted (disk pressure)' : 'cleanup: deleted';
+  const wouldMsg = pressure ? 'cleanup: would delete (disk pressure)' : 'cleanup: would delete (dry run)';
+  /** What deleting the file frees: for disk pressure, its blocks; else its size. Nothing while other links remain. */
+  const frees = (look: { size: number; blocks: number; nlink: number }): number => (look.nlink > 1 ? 0 : pressure ? look.blocks * 512 : look.size);
   const unlinkDone = (file: ScannedFile, freed: number, err: NodeJS.ErrnoException | null): void => {
     if (!err) {
       result.deleted++;
       result.bytesFreed += freed;
-      log.file('cleanup: deleted', file.path, file.size, file.mtimeMs, false, true);
+      log.file(deletedMsg, file.path, file.size, file.mtimeMs, false, true, reason);
     } else if (err.code === 'ENOENT') {
       result.skipped++;
       log.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
@@ -180,16 +193,21 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       result.found++;
       result.bytesFound += item.size;
       result.kinds[item.kind]++;
-      const verdict = decide(item.mtimeMs, cutoff, startMs);
+      let verdict = decide(item.mtimeMs, cutoff, startMs);
+      if (pressure && verdict === 'delete' && (item.mtimeMs < pressure.notBefore || (item.mtimeMs >= pressure.boundaryMs && pressure.budget.left <= 0))) {
+        verdict = 'keep';
+      }
       if (verdict !== 'delete' || dryRun) left(item.mtimeMs);
       if (verdict === 'future') {
         result.future++;
       } else if (verdict === 'delete') {
         if (dryRun) {
           if (holds === undefined || !isHeld(holds, item)) {
+            const bytes = pressure ? frees(item) : item.size;
+            if (pressure) pressure.budget.left -= bytes;
             result.toDelete++;
-            result.bytesToDelete += item.size;
-            log.file('cleanup: would delete (dry run)', item.path, item.size, item.mtimeMs, true, false);
+            result.bytesToDelete += bytes;
+            log.file(wouldMsg, item.path, item.size, item.mtimeMs, true, false, reason);
           }
         } else {
           // (the common case, room to spare, costs no await)
@@ -203,7 +221,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
             if (isHeld(holds, item)) break file;
           }
           result.toDelete++;
-          result.bytesToDelete += item.size;
+          result.bytesToDelete += pressure ? frees(item) : item.size;
           options.beforeRecheck?.(item);
           let now: fs.Stats | undefined;
           try {
@@ -221,7 +239,9 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
             log.warn({ path: item.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
           } else {
             // Space comes back only when the last link goes: a file with other links frees nothing.
-            unlink(item, now.nlink > 1 ? 0 : now.size);
+            const freed = frees(now);
+            if (pressure) pressure.budget.left -= freed;
+            unlink(item, freed);
             while (concurrency > 0 && inFlight >= concurrency) await settled();
           }
         }
@@ -232,8 +252,8 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       while (inFlight > 0) await settled();
       holds.adopt();
     }
-    const pressure = log.backpressure();
-    if (pressure) await pressure;
+    const lines = log.backpressure();
+    if (lines) await lines;
     if ((seen & 1023) === 0) options.onProgress?.(result);
     if (options.sliceMs !== undefined && (seen & 15) === 0 && performance.now() - sliceStart >= options.sliceMs) {
       await yieldToEventLoop();

@@ -343,6 +343,7 @@ export async function measureInWorkers(job: {
   workers: number;
   chdir: boolean;
   control: Control;
+  holds?: HoldsBroadcast | undefined;
 }): Promise<Partial<Record<CategoryId, { figures: CategoryStatus; errors: FailureRecord[] }>>> {
   const out: Partial<Record<CategoryId, { figures: CategoryStatus; errors: FailureRecord[] }>> = {};
   for (const id of job.categories) out[id] = { figures: { id, dir: job.dirs[id], ...emptyFigures() }, errors: [] };

@@ -1,5 +1,6 @@
 import { categoryById } from './categories.js';
 import { formatDays, formatMB } from './format.js';
+import type { DiskPressureReport } from './pressure.js';
 import { type CategoryResult, type CleanupResult, type Tally, TALLY_KEYS } from './result.js';
 
 const RULE = '='.repeat(70);
@@ -19,6 +20,23 @@ function categorySection(result: CategoryResult): string[] {
   return lines;
 }
 
+const gb = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+
+/** `Disk Space:`: per file system, its space before and after, the target, what went for space. */
+function diskSection(dryRun: boolean, report: DiskPressureReport): string[] {
+  const lines = [`Disk Space (target: ${report.target} free):`];
+  for (const f of report.filesystems) {
+    lines.push(
+      `  ${f.mount}: size ${gb(f.sizeBytes)}, free before ${gb(f.freeBefore)}, free after ${gb(f.freeAfter)}${dryRun ? ' (forecast)' : ''}, target ${gb(f.targetBytes)}`,
+      dryRun
+        ? `    Files to be deleted for space: ${f.toDelete} (${formatMB(f.bytesToDelete)} MB)`
+        : `    Files deleted for space: ${f.deleted} (${formatMB(f.bytesFreed)} MB)`,
+    );
+    if (!f.reached) lines.push(`    Target not reached: nothing old enough is left to delete (--keep-newest, holds)`);
+  }
+  return lines;
+}
+
 /** The text report, as printed on stdout (ends with a newline). */
 export function formatText(result: CleanupResult): string {
   const { totals } = result;
@@ -30,6 +48,7 @@ export function formatText(result: CleanupResult): string {
   if (result.logFailure) {
     lines.push(`The log (${result.logFailure.destination}) could not be written (${result.logFailure.code}): deleting stopped.`, '');
   }
+  if (result.diskPressure) lines.push(...diskSection(result.dryRun, result.diskPressure), '');
   lines.push('TOTAL CLEANUP SUMMARY');
   if (result.dryRun) {
     lines.push(`Files to be deleted: ${totals.toDelete}`, `Space to be freed: ${formatMB(totals.bytesToDelete)} MB`);
@@ -64,6 +83,7 @@ export function toJson(result: CleanupResult): object {
     totals: tallyJson(result.totals),
     errors: result.errors.map(({ path, code, message }) => ({ path, code, message })),
     interrupted: result.interrupted,
+    diskPressure: result.diskPressure ?? null,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { DiskPressureReport } from './pressure.js';
 import type { CategoryId } from './categories.js';
 
 /** Counters kept for each category and in total. Bytes are exact file sizes. */
@@ -52,6 +53,8 @@ export interface CleanupResult {
   readonly logFailure?: LogFailure | undefined;
   /** Set when the hold file became unusable during the run: it stopped deleting (exit status 2). */
   readonly holdsFailure?: string | undefined;
+  /** The disk-pressure pass, when a free-space target was set (`--min-free`); null otherwise. */
+  readonly diskPressure?: DiskPressureReport | null | undefined;
 }
 
 /** The log could not be written: where, why, and how many files had been deleted by then. */

@@ -10,8 +10,10 @@ import { type StateWriteFailure, recordRunEnd } from './state.js';
  * 128 + the signal's number (the built-in cleanup's stop() counts as SIGTERM); failures 1.
  */
 export function exitStatusOf(result: CleanupResult): number {
+  if (result.holdsFailure !== undefined) return EXIT.usage;
   if (result.logFailure) return EXIT.partial;
   if (result.interrupted !== null) return signalExitStatus(result.interrupted === 'stop' ? 'SIGTERM' : result.interrupted);
+  if (!result.dryRun && result.diskPressure?.filesystems.some((f) => !f.reached)) return EXIT.partial;
   return result.totals.failed > 0 ? EXIT.partial : EXIT.ok;
 }
 

@@ -17,6 +17,9 @@ export interface ScannedFile extends FileLook {
   readonly at: string | Buffer;
   readonly kind: FileKind;
   readonly size: number;
+  /** 512-byte blocks allocated, and hard links: what deleting it frees (disk pressure). */
+  readonly blocks: number;
+  readonly nlink: number;
 }
 
 /** Something the scan could not read; the scan goes on where it can. */
@@ -121,7 +124,7 @@ export function* scanFolder(
     }
     // Gone since the listing, or not a regular file after all (d_type unknown): not ours.
     if (stat === undefined || !stat.isFile()) return undefined;
-    return { name, path, at, kind, size: stat.size, isFile: true, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
+    return { name, path, at, kind, size: stat.size, blocks: stat.blocks, nlink: stat.nlink, isFile: true, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
   };
   try {
     for (;;) {

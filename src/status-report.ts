@@ -42,6 +42,7 @@ function figuresLines(f: StorageFigures, result: StatusResult, paint: Paint, wit
   const lines = [
     `  Files:    ${f.files.toLocaleString('en-US')}${kinds}, ${formatBytes(f.bytes)}`,
     `  Older than ${formatDays(result.retentionDays)}: ${paint(f.old.files > 0 ? 'yellow' : 'green', `${plural(f.old.files, 'file')}, ${formatBytes(f.old.bytes)}`)} (what a cleanup would free now)`,
+    ...(f.held.files > 0 ? [`  On hold:  ${plural(f.held.files, 'file')}, ${formatBytes(f.held.bytes)} of those (kept by holds; a cleanup does not free them)`] : []),
     markLine('Oldest:   ', f.oldest, startMs),
     markLine('Newest:   ', f.newest, startMs),
   ];
@@ -80,7 +81,28 @@ export function formatStatusText(result: StatusResult, color = false): string {
     lines.push(paint('bold', `${categoryById(c.id).title} (${escapeControl(c.dir)})`), ...figuresLines(c, result, paint, c.id), '');
   }
   if (categories.length > 1) lines.push(paint('bold', 'All categories'), ...figuresLines(result.totals, result, paint, 'all'), '');
+  if (result.filesystems.length > 0) lines.push(paint('bold', 'Disk space'), ...diskLines(result, paint), '');
   return `${lines.join('\n')}`;
+}
+
+const days = (d: number | null): string => (d === null ? 'never at this rate' : d < 1 ? 'less than a day' : `${Math.floor(d).toLocaleString('en-US')} days`);
+
+/** Per file system: size, used, free, the target, the week's growth of our files, days left. */
+function diskLines(result: StatusResult, paint: Paint): string[] {
+  const lines: string[] = [];
+  for (const f of result.filesystems) {
+    lines.push(
+      `  ${escapeControl(f.mount)}: size ${formatBytes(f.sizeBytes)}, used ${formatBytes(f.usedBytes)}, free ${formatBytes(f.freeBytes)}` +
+        (f.targetBytes === null ? '' : `, target ${result.minFree} (${formatBytes(f.targetBytes)}) free`),
+      `    Our files grew by ${formatBytes(Math.round(f.growthBytesPerDay))} a day over the last 7 days (by modification time)`,
+    );
+    if (f.targetBytes !== null) {
+      const short = f.freeBytes < f.targetBytes;
+      lines.push(paint(short ? 'red' : f.daysToTarget !== null && f.daysToTarget < 7 ? 'yellow' : 'green', short ? '    Free space is under the target now' : `    At that rate, free space reaches the target in ${days(f.daysToTarget)}`));
+    }
+    lines.push(`    At that rate, the disk is full in ${days(f.daysToFull)}`);
+  }
+  return lines;
 }
 
 function figuresJson(f: StorageFigures, startMs: number): object {
@@ -98,6 +120,7 @@ function figuresJson(f: StorageFigures, startMs: number): object {
     newest: mark(f.newest),
     histogram: AGE_BUCKETS.map((b, i) => ({ label: b.label, fromDays: b.fromDays, toDays: b.toDays, ...f.buckets[i] })),
     failed: f.failed,
+    held: { ...f.held },
   };
 }
 
@@ -114,6 +137,8 @@ export function formatStatusJson(result: StatusResult): string {
     categories,
     totals: figuresJson(result.totals, startMs),
     errors: result.errors,
+    minFree: result.minFree,
+    filesystems: result.filesystems,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

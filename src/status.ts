@@ -2,7 +2,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Category, type CategoryId, categoryById, nameClassifier } from './categories.js';
 import { STOP, STOP_REASON, newControl, requestStop } from './control.js';
+import { compileGuard } from './guard.js';
+import { type Guard, HoldsBroadcast } from './hold-follow.js';
+import { loadHolds } from './holds.js';
 import { measureInWorkers } from './parallel.js';
+import { type SizeTarget, targetBytes } from './size.js';
 import { MS_PER_DAY, cutoffMs } from './plan.js';
 import { type FailureRecord, MAX_ERRORS } from './result.js';
 import { type ScannedFile, type Shard, scanFolder } from './scan.js';
@@ -40,11 +44,30 @@ export interface StorageFigures extends Count {
   buckets: Count[];
   /** Files or folders that could not be read. */
   failed: number;
+  /** Older than the retention but kept by a hold: a cleanup would not free these. */
+  held: Count;
 }
 
 export interface CategoryStatus extends StorageFigures {
   readonly id: CategoryId;
   readonly dir: string;
+}
+
+/** A file system holding a category folder: its space, and how fast our files fill it. */
+export interface FilesystemStatus {
+  readonly mount: string;
+  readonly sizeBytes: number;
+  readonly usedBytes: number;
+  /** Free for unprivileged users (statfs bavail × bsize), as the cleanup counts it. */
+  readonly freeBytes: number;
+  /** The free-space target (`--min-free`), or null. */
+  readonly targetBytes: number | null;
+  /** Bytes of our files modified in the last 7 days, per day: the rate they fill the disk at. */
+  readonly growthBytesPerDay: number;
+  /** At that rate, days until free space falls to the target (null: no target, or no growth). */
+  readonly daysToTarget: number | null;
+  /** ...and until the disk is full (null: no growth). */
+  readonly daysToFull: number | null;
 }
 
 export interface StatusResult {
@@ -55,6 +78,9 @@ export interface StatusResult {
   readonly categories: Partial<Record<CategoryId, CategoryStatus>>;
   readonly totals: StorageFigures;
   readonly errors: FailureRecord[];
+  readonly filesystems: FilesystemStatus[];
+  /** The free-space target as given (`10%`), or null. */
+  readonly minFree: string | null;
 }
 
 export function emptyFigures(): StorageFigures {
@@ -68,6 +94,7 @@ export function emptyFigures(): StorageFigures {
     newest: undefined,
     buckets: AGE_BUCKETS.map(() => ({ files: 0, bytes: 0 })),
     failed: 0,
+    held: { files: 0, bytes: 0 },
   };
 }
 
@@ -104,6 +131,7 @@ export function mergeFigures(total: StorageFigures, part: StorageFigures): void 
   if (part.oldest && (!total.oldest || part.oldest.mtimeMs < total.oldest.mtimeMs)) total.oldest = part.oldest;
   if (part.newest && (!total.newest || part.newest.mtimeMs > total.newest.mtimeMs)) total.newest = part.newest;
   total.failed += part.failed;
+  add(total.held, part.held.bytes, part.held.files);
 }
 
 export interface StatusOptions {
@@ -119,6 +147,8 @@ export interface StatusOptions {
   readonly chdir?: boolean;
   /** Stops the scan early (a signal); the figures then cover what was scanned. */
   readonly signal?: AbortSignal;
+  /** The free-space target, for the forecast. */
+  readonly minFree?: { readonly target: SizeTarget; readonly text: string } | undefined;
 }
 
 /**
@@ -136,6 +166,8 @@ export async function measureFolder(
     fromCwd?: boolean | undefined;
     sliceMs?: number | undefined;
     shouldStop?: (() => boolean) | undefined;
+    /** The holds: old files they keep are counted in `held` (and still in `old`). */
+    guard?: Guard | undefined;
   },
 ): Promise<{ figures: CategoryStatus; errors: FailureRecord[] }> {
   const figures: CategoryStatus = { id: category.id, dir, ...emptyFigures() };
@@ -149,6 +181,7 @@ export async function measureFolder(
       if (errors.length < MAX_ERRORS) errors.push(item.failure);
     } else {
       addFile(figures, item, at.startMs, at.cutoff);
+      if (at.guard !== undefined && item.mtimeMs < at.cutoff && at.guard.heldBy(category.folder, item.name) !== undefined) add(figures.held, item.size);
     }
     if (at.sliceMs !== undefined && (++seen & 255) === 0 && performance.now() - sliceStart >= at.sliceMs) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -177,6 +210,9 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
   options.signal?.addEventListener('abort', stop);
   if (options.signal?.aborted) stop();
   const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;
+  // Held files are counted apart (a hold file that cannot be read: a usage error, exit 2).
+  const rules = { holds: loadHolds(options.baseDir).map((h) => ({ pattern: h.pattern, until: h.until })), excludes: [] };
+  const guard = compileGuard(rules, startMs);
   if (options.workers !== undefined && options.workers > 0) {
     const dirs = {} as Record<CategoryId, string>;
     for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
@@ -189,6 +225,7 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
       workers: options.workers,
       chdir: options.chdir === true,
       control,
+      holds: new HoldsBroadcast(rules, compileGuard, startMs, control),
     });
     for (const id of options.categories) {
       const m = measured[id] as { figures: CategoryStatus; errors: FailureRecord[] };
@@ -199,7 +236,7 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
   } else {
     for (const id of options.categories) {
       const category = categoryById(id);
-      const m = await measureFolder(category, path.join(options.baseDir, category.folder), { startMs, cutoff, sliceMs: options.sliceMs, shouldStop });
+      const m = await measureFolder(category, path.join(options.baseDir, category.folder), { startMs, cutoff, sliceMs: options.sliceMs, shouldStop, guard });
       keep(m.errors);
       mergeFigures(totals, m.figures);
       categories[id] = m.figures;
@@ -214,5 +251,38 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
     categories,
     totals,
     errors,
+    filesystems: forecast(categories, options.minFree?.target, (await import('./mounts.js')).fileSystemsOf),
+    minFree: options.minFree?.text ?? null,
   };
+}
+
+const WEEK_DAYS = 7;
+
+/** Per file system holding a folder: space, the week's growth of our files, days left at that rate. */
+function forecast(
+  categories: Partial<Record<CategoryId, CategoryStatus>>,
+  target: SizeTarget | undefined,
+  fileSystemsOf: typeof import('./mounts.js').fileSystemsOf,
+): FilesystemStatus[] {
+  const byDir = new Map(Object.values(categories).map((c) => [c.dir, c]));
+  return fileSystemsOf([...byDir.keys()]).map((space) => {
+    // buckets 0 and 1: modified less than 1 day, and 1 to 7 days ago
+    const weekBytes = space.dirs.reduce((sum, d) => {
+      const b = byDir.get(d)?.buckets;
+      return sum + (b?.[0]?.bytes ?? 0) + (b?.[1]?.bytes ?? 0);
+    }, 0);
+    const growth = weekBytes / WEEK_DAYS;
+    const wanted = target === undefined ? null : targetBytes(target, space.sizeBytes);
+    const days = (room: number): number | null => (growth > 0 ? Math.max(0, room) / growth : null);
+    return {
+      mount: space.mount,
+      sizeBytes: space.sizeBytes,
+      usedBytes: space.sizeBytes - space.freeBytes,
+      freeBytes: space.freeBytes,
+      targetBytes: wanted,
+      growthBytesPerDay: growth,
+      daysToTarget: wanted === null ? null : days(space.freeBytes - wanted),
+      daysToFull: days(space.freeBytes),
+    };
+  });
 }

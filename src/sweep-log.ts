@@ -10,7 +10,7 @@ import type { LogWriter } from './log-writer.js';
  */
 export interface SweepLog {
   /** The line of one file: deleted (`deleted`: counts toward the bound), or would be (dry run). */
-  file(msg: string, path: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean): void;
+  file(msg: string, path: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean, reason?: string): void;
   info(fields: object, msg: string): void;
   warn(fields: object, msg: string): void;
   room(): number;
@@ -30,8 +30,8 @@ export function writerLog(writer: LogWriter, format: LineFormat): SweepLog {
   const infoOn = format.enabled('info');
   const warnOn = format.enabled('warn');
   return {
-    file(msg, path, size, mtimeMs, dryRun, deleted) {
-      if (infoOn) writer.write(format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun), deleted ? 1 : 0);
+    file(msg, path, size, mtimeMs, dryRun, deleted, reason) {
+      if (infoOn) writer.write(format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun, reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`), deleted ? 1 : 0);
     },
     info(fields, msg) {
       if (infoOn) writer.write(format.line('info', fields, msg));
@@ -47,15 +47,18 @@ export function writerLog(writer: LogWriter, format: LineFormat): SweepLog {
 }
 
 /** The fields of one file's line, for a host's logger: `{ path, size, mtime[, dryRun] }`. */
-export function fileFields(path: string, size: number, mtimeMs: number, dryRun: boolean): object {
-  return dryRun ? { path, size, mtime: mtimeText(mtimeMs), dryRun: true } : { path, size, mtime: mtimeText(mtimeMs) };
+export function fileFields(path: string, size: number, mtimeMs: number, dryRun: boolean, reason?: string): object {
+  const fields: Record<string, unknown> = { path, size, mtime: mtimeText(mtimeMs) };
+  if (dryRun) fields.dryRun = true;
+  if (reason !== undefined) fields.reason = reason;
+  return fields;
 }
 
 /** The sweep's log through a host's logger: lines handed to it count as written. */
 export function loggerLog(logger: { info(o: object, m: string): void; warn(o: object, m: string): void }): SweepLog {
   return {
-    file(msg, path, size, mtimeMs, dryRun) {
-      logger.info(fileFields(path, size, mtimeMs, dryRun), msg);
+    file(msg, path, size, mtimeMs, dryRun, _deleted, reason) {
+      logger.info(fileFields(path, size, mtimeMs, dryRun, reason), msg);
     },
     info: (fields, msg) => logger.info(fields, msg),
     warn: (fields, msg) => logger.warn(fields, msg),

@@ -180,6 +180,7 @@ function serve(task: WorkerTask, port: MessagePort): void {
         shard: task.shard,
         fromCwd: task.fromCwd,
         shouldStop,
+        guard: holds?.guard,
       }).then(({ figures, errors }) => port.postMessage({ type: 'measured', figures, errors } satisfies WorkerMessage));
     } else {
       const { id } = command;

@@ -145,6 +145,7 @@ describe('vigint-cleanup (the built program)', () => {
       },
       errors: [],
       interrupted: null,
+      diskPressure: null,
     });
     // --videos-only: the incidents are untouched
     expect(fs.readdirSync(path.join(base, 'offline_incidents')).length).toBe(5);

@@ -61,6 +61,8 @@ describe('scanFolder', () => {
       at: path.join(dir, 'v.mp4'),
       kind: 'video',
       size: 12345,
+      blocks: stat.blocks,
+      nlink: 1,
       isFile: true,
       dev: stat.dev,
       ino: stat.ino,

@@ -77,7 +77,7 @@ describe('JSON report', () => {
       cutoff: string;
     };
     const tally = ['found', 'bytesFound', 'toDelete', 'bytesToDelete', 'deleted', 'bytesFreed', 'failed', 'skipped', 'held', 'bytesHeld'];
-    expect(Object.keys(json)).toEqual(['dryRun', 'retentionDays', 'cutoff', 'baseDir', 'categories', 'totals', 'errors', 'interrupted']);
+    expect(Object.keys(json)).toEqual(['dryRun', 'retentionDays', 'cutoff', 'baseDir', 'categories', 'totals', 'errors', 'interrupted', 'diskPressure']);
     expect(Object.keys(json.categories)).toEqual(['incidents', 'videos']);
     expect(Object.keys(json.categories.incidents ?? {})).toEqual(['dir', ...tally]);
     expect(Object.keys(json.categories.videos ?? {})).toEqual(['dir', ...tally, 'videos', 'metadata']);

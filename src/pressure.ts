@@ -1,0 +1,154 @@
+/**
+ * Disk pressure (README, "Disk space"): after the age pass, on each file system holding a
+ * selected folder whose free space is under the target, the oldest remaining files go, both
+ * categories together, until the space is back. No list of every file sorted by age: a first
+ * pass counts, per hour of modification time, what deleting each file would free (its blocks;
+ * nothing while other links remain); the cut is the youngest hour that frees enough; a second
+ * pass deletes what is older than the cut, and from the cut's own hour only while bytes are still
+ * needed. Held files and files younger than `keepNewestDays` are never counted nor deleted.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AgeHistogram, HOUR_MS } from './age-histogram.js';
+import { type CategoryId, categoryById, nameClassifier } from './categories.js';
+import { type SweepOptions, sweepCategory } from './delete.js';
+import type { HoldFollower } from './hold-follow.js';
+import { fileSystemsOf } from './mounts.js';
+import { MS_PER_DAY } from './plan.js';
+import type { CategoryResult, FailureRecord } from './result.js';
+import { scanFolder } from './scan.js';
+import { type SizeTarget, targetBytes } from './size.js';
+import type { SweepLog } from './sweep-log.js';
+
+export interface DiskPressureOptions {
+  readonly target: SizeTarget;
+  /** The target as given (`10%`, `20GB`), for reports. */
+  readonly text: string;
+  /** Never delete a file younger than this, in days (default 1). */
+  readonly keepNewestDays: number;
+}
+
+/** One file system's figures (the JSON's `diskPressure.filesystems[]`). */
+export interface FilesystemPressure {
+  readonly mount: string;
+  readonly sizeBytes: number;
+  readonly freeBefore: number;
+  /** Measured after a real run; in a dry run, the forecast. */
+  readonly freeAfter: number;
+  readonly targetBytes: number;
+  readonly toDelete: number;
+  readonly bytesToDelete: number;
+  readonly deleted: number;
+  readonly bytesFreed: number;
+  readonly reached: boolean;
+}
+
+export interface DiskPressureReport {
+  readonly target: string;
+  readonly filesystems: FilesystemPressure[];
+}
+
+export interface PressureRun {
+  readonly options: DiskPressureOptions;
+  readonly baseDir: string;
+  readonly categories: readonly CategoryId[];
+  readonly dryRun: boolean;
+  readonly startMs: number;
+  /** The age pass's cutoff: older files were its business. */
+  readonly ageCutoff: number;
+  /** The age pass's results (a dry run's forecast adds what it would free). */
+  readonly ageResults: Partial<Record<CategoryId, CategoryResult>>;
+  readonly log: SweepLog;
+  readonly holds: HoldFollower;
+  readonly shouldStop: () => boolean;
+  readonly onFailure: (record: FailureRecord) => void;
+  readonly sliceMs?: number | undefined;
+}
+
+/** What deleting a file frees: its allocated blocks, or nothing while other links remain. */
+const freeable = (f: { blocks: number; nlink: number }): number => (f.nlink > 1 ? 0 : f.blocks * 512);
+
+function freeNow(dir: string): number | undefined {
+  try {
+    const s = fs.statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs the disk-pressure pass. Returns the report and, per category, the pass's own counts (to
+ * add to the age pass's: deleted, bytesFreed, toDelete, bytesToDelete, failed, skipped, held).
+ */
+export async function relievePressure(run: PressureRun): Promise<{ report: DiskPressureReport; results: Partial<Record<CategoryId, CategoryResult>> }> {
+  const dirs = run.categories.map((id) => path.join(run.baseDir, categoryById(id).folder));
+  const idOf = new Map(run.categories.map((id, i) => [dirs[i] as string, id]));
+  const keepFrom = run.startMs - run.options.keepNewestDays * MS_PER_DAY;
+  const results: Partial<Record<CategoryId, CategoryResult>> = {};
+  const filesystems: FilesystemPressure[] = [];
+  for (const space of fileSystemsOf(dirs)) {
+    const ids = space.dirs.map((d) => idOf.get(d) as CategoryId);
+    const target = targetBytes(run.options.target, space.sizeBytes);
+    // A dry run deleted nothing: its forecast starts from what the age pass would free.
+    const ageFrees = run.dryRun ? ids.reduce((sum, id) => sum + (run.ageResults[id]?.bytesToDelete ?? 0), 0) : 0;
+    const start = space.freeBytes + ageFrees;
+    const need = target - start;
+    let toDelete = 0;
+    let bytesToDelete = 0;
+    let deleted = 0;
+    let bytesFreed = 0;
+    if (need > 0 && !run.shouldStop()) {
+      // First pass: what each hour of files would free.
+      const histogram = new AgeHistogram();
+      for (const id of ids) {
+        const category = categoryById(id);
+        for (const item of scanFolder(path.join(run.baseDir, category.folder), nameClassifier(category))) {
+          if ('failure' in item) continue; // the age pass reported it
+          if (item.mtimeMs < run.ageCutoff || item.mtimeMs >= keepFrom) continue;
+          if (run.holds.guard.heldBy(category.folder, item.name) !== undefined) continue;
+          histogram.add(item.mtimeMs, freeable(item));
+        }
+      }
+      const cut = histogram.cutFor(need);
+      if (cut.files > 0) {
+        // Second pass: older than the cut; the cut's own hour only while bytes are still needed.
+        const budget = { left: need };
+        for (const id of ids) {
+          const category = categoryById(id);
+          const options: SweepOptions = {
+            cutoff: Math.min(cut.cutMs, keepFrom),
+            startMs: run.startMs,
+            dryRun: run.dryRun,
+            log: run.log,
+            onFailure: run.onFailure,
+            sliceMs: run.sliceMs,
+            shouldStop: run.shouldStop,
+            holds: run.holds,
+            pressure: { notBefore: run.ageCutoff, boundaryMs: cut.cutMs - HOUR_MS, budget },
+          };
+          const result = await sweepCategory(category, path.join(run.baseDir, category.folder), options);
+          results[id] = result;
+          toDelete += result.toDelete;
+          bytesToDelete += result.bytesToDelete;
+          deleted += result.deleted;
+          bytesFreed += result.bytesFreed;
+        }
+      }
+    }
+    const after = run.dryRun ? start + bytesToDelete : (freeNow(space.dirs[0] as string) ?? space.freeBytes + bytesFreed);
+    filesystems.push({
+      mount: space.mount,
+      sizeBytes: space.sizeBytes,
+      freeBefore: space.freeBytes,
+      freeAfter: after,
+      targetBytes: target,
+      toDelete,
+      bytesToDelete,
+      deleted,
+      bytesFreed,
+      reached: after >= target,
+    });
+  }
+  return { report: { target: run.options.text, filesystems }, results };
+}
