@@ -1,6 +1,18 @@
 import type { Logger } from 'pino';
 import { runCleanup } from './cleanup.js';
-import { type Env, loadEnv, parsePositive, resolveBaseDir, resolveDays, resolveIntervalHours, resolveLogLevel, MAX_DAYS } from './config.js';
+import path from 'node:path';
+import { CATEGORIES } from './categories.js';
+import {
+  type Env,
+  MAX_DAYS,
+  loadEnv,
+  parsePositive,
+  resolveBaseDir,
+  resolveDays,
+  resolveDiskPressure,
+  resolveIntervalHours,
+  resolveLogLevel,
+} from './config.js';
 import { CleanupError, EXIT } from './errors.js';
 import { openLogSink } from './log.js';
 import { resolveMetricsFile } from './metrics-config.js';
@@ -37,6 +49,15 @@ export interface AutoCleanupOptions {
    * Default: VIGINT_METRICS_FILE, else none.
    */
   readonly metricsFile?: string;
+  /**
+   * Free-space target (`'10%'`, `'20GB'`): after the age pass, the oldest files go until each file
+   * system has this much free (README, "Disk space"); notify() also checks the free space, at most
+   * once a minute, and runs a cleanup when it is under the target, even within the interval.
+   * Default: VIGINT_MIN_FREE, else off.
+   */
+  readonly minFree?: string;
+  /** Never delete files younger than this for space, in days. Default: VIGINT_KEEP_NEWEST_DAYS, else 1. */
+  readonly keepNewestDays?: number;
 }
 
 export interface AutoCleanup {
@@ -58,6 +79,8 @@ export interface AutoCleanup {
 const HOUR = 3_600_000;
 /** After a failed attempt (unwritable folder, lock held), wait this long before the next one. */
 const RETRY_MS = 5 * 60_000;
+/** Free space is looked at no more often than this (a statfs per folder). */
+const SPACE_CHECK_MS = 60_000;
 
 /**
  * The built-in cleanup for the alerting service. A cleanup is due when `intervalHours` have
@@ -73,6 +96,10 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
     options.retentionDays !== undefined ? parsePositive(String(options.retentionDays), 'retentionDays', MAX_DAYS) : resolveDays(undefined, env);
   const intervalMs = resolveIntervalHours(options.intervalHours, env) * HOUR;
   const metricsFile = resolveMetricsFile(options.metricsFile, env, process.cwd());
+  const diskPressure = resolveDiskPressure(
+    { minFree: options.minFree, keepNewest: options.keepNewestDays === undefined ? undefined : String(options.keepNewestDays) },
+    env,
+  );
   // our own log writes with fs.write: a full blocking pipe must not hold the host's event loop
   const sink = options.logger ? undefined : openLogSink({ level: resolveLogLevel(env), mode: 'async' });
   const logger = (options.logger ?? sink?.logger) as Logger;
@@ -88,10 +115,23 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
   let notBefore = Number.NEGATIVE_INFINITY;
 
   const due = (last: number | undefined, now: number): boolean => last === undefined || last > now || now - last >= intervalMs;
+  /** When free space was last looked at (ms): at most once a minute. */
+  let spaceCheckedAt = Number.NEGATIVE_INFINITY;
+  /** True when a file system holding a folder has less free space than the target. */
+  const spaceShort = async (now: number): Promise<boolean> => {
+    if (diskPressure === undefined || now - spaceCheckedAt < SPACE_CHECK_MS) return false;
+    spaceCheckedAt = now;
+    const { fileSystemsOf } = await import('./mounts.js');
+    const { targetBytes } = await import('./size.js');
+    const dirs = CATEGORIES.map((c) => path.join(baseDir, c.folder));
+    return fileSystemsOf(dirs).some((f) => f.freeBytes < targetBytes(diskPressure.target, f.sizeBytes));
+  };
 
   async function cycle(): Promise<void> {
     const now = clock();
-    if (now < notBefore || stopped) return;
+    if (stopped) return;
+    // not due yet; with a free-space target, the space is still looked at once a minute
+    if (now < notBefore && (diskPressure === undefined || now - spaceCheckedAt < SPACE_CHECK_MS)) return;
     const state = readState(baseDir);
     if (state.kind === 'invalid') {
       logger.warn({ path: statePath(baseDir), reason: state.reason }, 'cleanup: the state file is not valid; a cleanup is due');
@@ -100,10 +140,12 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
     if (last !== undefined && last > now) {
       logger.warn({ lastRunStart: new Date(last).toISOString() }, 'cleanup: the last run is recorded in the future (clock problem); a cleanup is due');
     }
-    if (!due(last, now)) {
+    const short = !due(last, now) && (await spaceShort(now));
+    if (!due(last, now) && !short) {
       notBefore = (last as number) + intervalMs;
       return;
     }
+    if (short) logger.info({ baseDir, minFree: diskPressure?.text }, 'cleanup: free space is under the target; cleaning up before the interval is over');
     current = new AbortController();
     try {
       const result = await runCleanup({
@@ -116,7 +158,9 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
         sliceMs,
         workers,
         signal: current.signal,
-        stillDue: due,
+        // free space short: run even if another process cleaned within the interval
+        stillDue: short ? (): boolean => true : due,
+        diskPressure,
       });
       if (result !== undefined) {
         const failures = await recordRealRunEnd({ result, endMs: clock(), exitStatus: exitStatusOf(result), metricsFile });

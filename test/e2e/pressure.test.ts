@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAutoCleanup } from '../../src/auto.js';
 import { isRoot, logLines, runCli } from '../helpers/cli.js';
+import { memoryLogger } from '../helpers/logger.js';
 import { DAY, tempDir } from '../helpers/tree.js';
 
 const KB = 1024;
@@ -161,6 +163,41 @@ describe('--min-free on a real file system', () => {
     // ages 9, 7, 5, 3, 1 are younger than 10 days; the oldest is excluded
     expect(survivors).toEqual([excluded, ...byAge.slice(15)]);
     expect(doc.totals.held).toBe(1);
+  });
+});
+
+describe('the built-in cleanup with minFree', () => {
+  it('notify() looks at the free space (at most once a minute) and cleans up under the target, within the interval', async (ctx) => {
+    const disk = smallDisk(8 * MB);
+    if (!disk) return ctx.skip(why);
+    const T0 = Date.now();
+    put(path.join(disk, 'offline_incidents', 'offline_incident_old.txt'), 256 * KB, 40); // the age pass's
+    put(path.join(disk, 'offline_incidents', 'offline_incident_10d.txt'), 256 * KB, 10); // kept by age
+    put(path.join(disk, 'offline_incidents', 'offline_incident_today.txt'), 256 * KB, 0.1); // never
+    let now = T0;
+    const log = memoryLogger();
+    const auto = createAutoCleanup({ baseDir: disk, retentionDays: 30, intervalHours: 24, minFree: '2MB', logger: log.logger, now: () => now, env: {} });
+    auto.notify();
+    await auto.idle();
+    expect(fs.existsSync(path.join(disk, 'offline_incidents', 'offline_incident_old.txt'))).toBe(false);
+    expect(fs.existsSync(path.join(disk, 'offline_incidents', 'offline_incident_10d.txt'))).toBe(true);
+    // the disk fills up (not with our files): 2 MB wanted, less is free now
+    put(path.join(disk, 'filler.bin'), free(disk) - 1 * MB, 0);
+    now = T0 + 2 * 60_000; // within the interval, past the minute
+    auto.notify();
+    await auto.idle();
+    expect(fs.existsSync(path.join(disk, 'offline_incidents', 'offline_incident_10d.txt'))).toBe(false);
+    expect(fs.existsSync(path.join(disk, 'offline_incidents', 'offline_incident_today.txt'))).toBe(true);
+    const msgs = log.lines.map((l) => String(l.msg));
+    expect(msgs).toContain('cleanup: free space is under the target; cleaning up before the interval is over');
+    expect(msgs.filter((m) => m === 'cleanup: deleted (disk pressure)')).toHaveLength(1);
+    // within the minute: the space is not looked at again, nothing runs
+    const runs = msgs.filter((m) => m.startsWith('Running automatic cleanup')).length;
+    now += 10_000;
+    auto.notify();
+    await auto.idle();
+    expect(log.lines.map((l) => String(l.msg)).filter((m) => m.startsWith('Running automatic cleanup')).length).toBe(runs);
+    await auto.stop();
   });
 });
 
