@@ -111,7 +111,8 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
 
-  const sink = openLogSink({ file: logFile, level });
+  // JSON in files, pipes and cron; a readable form for a person at a terminal
+  const sink = openLogSink({ file: logFile, level, readable: ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' });
   // Progress is for a person at a terminal, and only where the log lines are not drawn already.
   let progress: Progress | undefined;
   if (ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' && (logFile !== undefined || level === 'silent')) {

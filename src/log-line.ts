@@ -50,3 +50,35 @@ export function mtimeText(mtimeMs: number): string {
   if (Number.isFinite(mtimeMs) && Math.abs(mtimeMs) <= 8.64e15) return isoString(mtimeMs);
   return `@${Math.trunc(mtimeMs / 1000)}`;
 }
+
+const LEVEL_NAME: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** Fields every line has, or that the readable form shows in its own place. */
+const SHOWN_APART = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'path']);
+
+/**
+ * JSON log lines made readable for a person at a terminal: `14:03:07 INFO  cleanup: deleted
+ * /srv/v/offline_incidents/x.txt size=10 mtime=…`. Control characters are escaped (the text goes
+ * to a terminal). A line that is not JSON passes as it is.
+ */
+export function readableLines(text: string): string {
+  let out = '';
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      out += `${line}\n`;
+      continue;
+    }
+    const time = typeof record.time === 'string' ? record.time.slice(11, 19) : '';
+    const level = (LEVEL_NAME[record.level as number] ?? String(record.level)).padEnd(5);
+    let extra = '';
+    for (const [key, value] of Object.entries(record)) {
+      if (!SHOWN_APART.has(key)) extra += ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
+    }
+    const where = typeof record.path === 'string' ? ` ${record.path}` : '';
+    out += `${time} ${level} ${String(record.msg ?? '')}${where}${extra}`.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) + '\n';
+  }
+  return out;
+}

@@ -53,11 +53,14 @@ export class LogWriter {
     readonly fd: number,
     readonly name: string,
     readonly mode: 'sync' | 'async' = 'sync',
+    /** Turns whole lines into what is written (the readable form on a terminal). */
+    private readonly transform?: (lines: string) => string,
   ) {}
 
   /** Queues `data` (whole lines); written at once when `now`, else before the event loop's next turn. */
   write(data: string | Buffer, deletions = 0, source = -1, now = false): void {
     if (data.length === 0 && deletions === 0) return;
+    if (this.transform) data = this.transform(typeof data === 'string' ? data : data.toString());
     this.queue.push({ data, deletions, source });
     this.queuedBytes += data.length;
     this.unwritten += deletions;

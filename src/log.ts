@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 import { errnoCode, usageError } from './errors.js';
 import { isoTimestamp } from './iso.js';
-import { LineFormat } from './log-line.js';
+import { LineFormat, readableLines } from './log-line.js';
 import { LogWriter } from './log-writer.js';
 
 /** pino's options for every logger of ours (the CLI's, the library's default). */
@@ -28,7 +28,13 @@ export interface LogSink {
  * Opens the log destination: a file opened for appending, or standard error. A file that cannot
  * be opened is a configuration error (nothing is deleted without a log).
  */
-export function openLogSink(options: { file?: string | undefined; level: LogLevel; mode?: LogWriter['mode'] }): LogSink {
+export function openLogSink(options: {
+  file?: string | undefined;
+  level: LogLevel;
+  mode?: LogWriter['mode'];
+  /** Standard error is a terminal a person watches: lines in a readable form, not JSON. */
+  readable?: boolean | undefined;
+}): LogSink {
   let fd = 2;
   const owned = options.file !== undefined;
   if (options.file !== undefined) {
@@ -38,7 +44,7 @@ export function openLogSink(options: { file?: string | undefined; level: LogLeve
       throw usageError(`cannot open the log file ${options.file} (${errnoCode(err)}): give --log-file or VIGINT_LOG_FILE a writable path`);
     }
   }
-  const writer = new LogWriter(fd, options.file ?? 'standard error', options.mode);
+  const writer = new LogWriter(fd, options.file ?? 'standard error', options.mode, options.file === undefined && options.readable ? readableLines : undefined);
   const logger = pino(loggerOptions(options.level), { write: (line: string) => writer.write(line) });
   return {
     logger,

@@ -225,3 +225,21 @@ describe('an unreadable .env', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ retentionDays: 30 });
   });
 });
+
+describe('log lines for a person at a terminal', () => {
+  it('are readable (time, level, message, path) on a terminal, JSON in a pipe and in a file', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_old.txt': { ageDays: 40 } });
+    const file = path.join(base, 'offline_incidents', 'offline_incident_old.txt');
+    const tty = await runCliOnTerminal(['--dry-run'], { cwd: base });
+    expect(tty.code).toBe(0);
+    // script(1) merges the terminal's output on its stdout
+    expect(tty.stdout).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d INFO  cleanup: would delete \\(dry run\\) ${file} size=\\d+ mtime=\\S+ dryRun=true\\r?\\n`));
+    expect(tty.stdout).not.toContain('"msg":');
+    const piped = await runCli(['--dry-run'], { cwd: base });
+    const line = piped.stderr.split('\n').find((l) => l.includes('would delete'));
+    expect(JSON.parse(line as string)).toMatchObject({ msg: 'cleanup: would delete (dry run)', path: file, level: 30 });
+    const dumb = await runCliOnTerminal(['--dry-run'], { cwd: base, env: { TERM: 'dumb' } });
+    expect(dumb.stdout).toContain('"msg":"cleanup: would delete (dry run)"');
+  });
+});
