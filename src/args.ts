@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { usageError } from './errors.js';
+import { type HoldInvocation, registerHoldCommand } from './hold-args.js';
 
 /** Flags of the cleanup command, as given (validation happens in config.ts). */
 export interface CleanupFlags {
@@ -34,6 +35,7 @@ export type ParsedCommand =
   | { readonly kind: 'cleanup'; readonly flags: CleanupFlags }
   | { readonly kind: 'status'; readonly flags: StatusFlags }
   | { readonly kind: 'cron'; readonly action: CronAction; readonly flags: CronFlags }
+  | ({ readonly kind: 'hold' } & HoldInvocation)
   /** Help or version was printed: nothing else to do. */
   | { readonly kind: 'printed' };
 
@@ -144,6 +146,10 @@ export function parseArgs(argv: readonly string[], out: { stdout: Output; stderr
     .action(() => {
       parsed = { kind: 'cron', action: 'show', flags: {} };
     });
+
+  registerHoldCommand(program, configure, (hold) => {
+    parsed = { kind: 'hold', ...hold };
+  });
 
   try {
     program.parse([...argv], { from: 'user' });

@@ -236,6 +236,9 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
         return await statusCommand(command.flags, withEnv);
       case 'cron':
         return cronCommand(command.action, command.flags, withEnv);
+      case 'hold':
+        // Loaded only when used: a plain cleanup does not pay for it.
+        return await (await import('./hold-command.js')).holdCommand(command, withEnv);
     }
   } catch (err) {
     if (err instanceof CleanupError) {
