@@ -246,6 +246,9 @@ async function lockHolds(baseDir: string, timeoutMs: number): Promise<() => void
       }
     }
     const owner = readLink(lockFile);
+    if (owner === undefined && fs.existsSync(lockFile)) {
+      throw new CleanupError(`${lockFile} is in the way of the hold file's lock (it is not a symbolic link); nothing was changed`, EXIT.partial, 'ELOCK');
+    }
     // Gone meanwhile, or its dead owner's lock removed: try again at once.
     if (owner === undefined || (deadOwner(owner) && removeDeadLock(lockFile, owner, me))) continue;
     if (Date.now() >= deadline) {

@@ -190,6 +190,12 @@ describe('the hold file', () => {
     fs.rmSync(`${lock}.takeover`);
     await updateHolds(base, append('c'));
     expect(loadHolds(base).map((h) => h.pattern)).toEqual(['a', 'c']);
+
+    // Not a lock at all: an error naming it, not a wait.
+    fs.rmSync(lock);
+    fs.mkdirSync(lock);
+    await expect(updateHolds(base, append('d'))).rejects.toThrow(`${lock} is in the way`);
+    expect(loadHolds(base)).toHaveLength(2);
   });
 });
 
