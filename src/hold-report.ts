@@ -61,7 +61,7 @@ export function formatMatch(m: HoldMatch): string {
   return `${plural(m.files, 'file')}, ${formatMB(m.bytes)} MB`;
 }
 
-/** The expiry in words: "until 2026-12-31 (end of day, UTC)", "no expiry", or "EXPIRED …". */
+/** The expiry in words: "until the end of 2026-12-31 UTC", "no expiry", or "EXPIRED …". */
 function expiryText(hold: Hold, nowMs: number): string {
   if (hold.until === null) return 'no expiry';
   return holdIsActive(hold, nowMs) ? `until the end of ${hold.until} UTC` : `EXPIRED at the end of ${hold.until} UTC: no longer protects`;
