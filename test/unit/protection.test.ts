@@ -90,6 +90,26 @@ describe('prefixRegex', () => {
     expect(re.test('[x]y')).toBe(true);
     expect(re.test('xy')).toBe(false);
     expect(prefixRegex(['']).test('anything')).toBe(true);
+    expect(prefixRegex([]).test('anything')).toBe(false);
+  });
+
+  it('with exact names: those names, and nothing that merely starts like them', () => {
+    const re = prefixRegex(['cam3_'], ['cam4_1.mp4', 'cam4_1.mp4.bak', 'a.b', 'cam3']);
+    for (const yes of ['cam4_1.mp4', 'cam4_1.mp4.bak', 'a.b', 'cam3', 'cam3_x']) expect(re.test(yes), yes).toBe(true);
+    for (const no of ['cam4_1.mp', 'cam4_1.mp4x', 'axb', 'a.bc', 'cam3x', '']) expect(re.test(no), no).toBe(false);
+  });
+});
+
+describe('many exact names (beyond what the screening regex takes)', () => {
+  it('gives the same answers', () => {
+    const names = Array.from({ length: 2500 }, (_, i) => `offline_incident_${String(i).padStart(5, '0')}.txt`);
+    const p = compileProtection({ holds: [...names.map((n) => hold(n)), hold('cam3_*')], nowMs: 0 });
+    expect(p.isProtected(INC, 'offline_incident_00000.txt')).toBe('offline_incident_00000.txt');
+    expect(p.isProtected(VID, 'offline_incident_02499.txt')).toBe('offline_incident_02499.txt');
+    expect(p.isProtected(INC, 'offline_incident_02500.txt')).toBeUndefined();
+    expect(p.isProtected(INC, 'offline_incident_0000.txt')).toBeUndefined();
+    expect(p.isProtected(VID, 'cam3_1.mp4')).toBe('cam3_*');
+    expect(p.isProtected(VID, 'cam4_1.mp4')).toBeUndefined();
   });
 });
 
