@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { usageError } from './errors.js';
+import type { HoldFlags, HoldInvocation } from './hold-args.js';
 import type { MonitorCommand, SystemdFlags } from './monitor-args.js';
 
 /** Flags of the cleanup command, as given (validation happens in config.ts). */
@@ -44,6 +45,7 @@ export type ParsedCommand =
   | { readonly kind: 'status'; readonly flags: StatusFlags }
   | { readonly kind: 'cron'; readonly action: CronAction; readonly flags: CronFlags }
   | MonitorCommand
+  | ({ readonly kind: 'hold' } & HoldInvocation)
   /** Help or version was printed: nothing else to do. */
   | { readonly kind: 'printed' };
 
@@ -115,6 +117,12 @@ const OPTIONS = {
     help: 'never delete files younger than this for space (default: VIGINT_KEEP_NEWEST_DAYS, else 1)',
     expects: 'a number of days, 0 or more',
   },
+  reason: { flags: '--reason <text>', help: 'why the files are kept (shown by hold list)', expects: 'a text, such as "case 4411"' },
+  until: {
+    flags: '--until <YYYY-MM-DD>',
+    help: 'protect until the end of that day (UTC); default: until removed',
+    expects: 'a date such as 2027-03-31',
+  },
   user: {
     flags: '--user',
     help: "the current user's systemd instance (~/.config/systemd/user) instead of the system's (/etc/systemd/system, as root)",
@@ -146,6 +154,7 @@ interface CommandSpec {
 const GROUPS: Record<string, { readonly description: string }> = {
   cron: { description: 'the daily cron job for the current user: install, remove or show it' },
   systemd: { description: 'the daily systemd timer: install, remove or show it (system-wide as root, or --user)' },
+  hold: { description: 'evidence holds: files that must never be deleted (add, remove, list)' },
 };
 
 /**
@@ -187,6 +196,27 @@ const COMMANDS: readonly CommandSpec[] = [
     description: 'print the cleanup line of your crontab (exit 1 when there is none)',
     options: [],
     result: () => ({ kind: 'cron', action: 'show', flags: {} }),
+  },
+  {
+    path: ['hold', 'add'],
+    description:
+      'hold the files matching each pattern: offline_incidents/offline_incident_20261001_*.txt, mock_sparse_ai_cloud/cam3_*, or a bare name glob (both folders)',
+    args: '<pattern...>',
+    options: ['reason', 'until', ['baseDir', 'base folder holding the hold file (default: VIGINT_BASE_DIR, else the current folder)']],
+    result: (flags, args) => ({ kind: 'hold', action: 'add', patterns: args, flags: flags as HoldFlags }),
+  },
+  {
+    path: ['hold', 'remove'],
+    description: 'remove the holds with exactly these patterns',
+    args: '<pattern...>',
+    options: [['baseDir', 'base folder holding the hold file (default: VIGINT_BASE_DIR, else the current folder)']],
+    result: (flags, args) => ({ kind: 'hold', action: 'remove', patterns: args, flags: flags as HoldFlags }),
+  },
+  {
+    path: ['hold', 'list'],
+    description: 'every hold: reason, who, when, expiry, and the files and bytes it matches now',
+    options: [['json', 'one JSON document on stdout'], ['baseDir', 'base folder holding the hold file (default: VIGINT_BASE_DIR, else the current folder)']],
+    result: (flags) => ({ kind: 'hold', action: 'list', patterns: [], flags: flags as HoldFlags }),
   },
   {
     path: ['check'],

@@ -319,6 +319,9 @@ async function run(argv: readonly string[], ctx: Context): Promise<number> {
         return await (await import('./check-command.js')).checkCommand(command.argv, withEnv);
       case 'systemd':
         return await (await import('./systemd-command.js')).systemdCommand(command.action, command.flags, withEnv);
+      case 'hold':
+        // Loaded only when used: a plain cleanup does not pay for it.
+        return await (await import('./hold-command.js')).holdCommand(command, withEnv);
     }
   } catch (err) {
     if (err instanceof CleanupError) {

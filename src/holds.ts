@@ -141,7 +141,8 @@ function writeHolds(file: string, holds: readonly Hold[]): void {
       fs.fchmodSync(fd, Number(previous.mode & 0o7777n));
       if (process.getuid?.() === 0) fs.fchownSync(fd, Number(previous.uid), Number(previous.gid));
     }
-    const previousMs = previous === undefined ? 0 : Number(previous.mtimeNs / 1_000_000n) + 1;
+    // 1 ms past the old mtime rounded up: futimes takes float seconds, which may lose a microsecond.
+    const previousMs = previous === undefined ? 0 : Number((previous.mtimeNs + 999_999n) / 1_000_000n) + 1;
     const mtime = new Date(Math.max(Date.now(), previousMs));
     fs.futimesSync(fd, mtime, mtime);
     fs.fsyncSync(fd);
@@ -200,7 +201,7 @@ function readLink(file: string): string | undefined {
  * several processes that saw the same dead owner only one removes it, and none removes the live
  * lock a faster one has taken meanwhile (it re-reads the lock under the guard).
  */
-function removeDeadLock(lockFile: string, dead: string, me: string): void {
+function removeDeadLock(lockFile: string, dead: string, me: string): boolean {
   const guard = `${lockFile}.takeover`;
   try {
     fs.symlinkSync(me, guard);
@@ -209,10 +210,12 @@ function removeDeadLock(lockFile: string, dead: string, me: string): void {
     const owner = readLink(guard);
     // A guard is held for microseconds; one whose owner died is removed, and we try again later.
     if (owner !== undefined && deadOwner(owner)) fs.rmSync(guard, { force: true });
-    return;
+    return false;
   }
   try {
-    if (readLink(lockFile) === dead) fs.rmSync(lockFile, { force: true });
+    if (readLink(lockFile) !== dead) return false;
+    fs.rmSync(lockFile, { force: true });
+    return true;
   } finally {
     if (readLink(guard) === me) fs.rmSync(guard, { force: true });
   }
@@ -243,13 +246,14 @@ async function lockHolds(baseDir: string, timeoutMs: number): Promise<() => void
       }
     }
     const owner = readLink(lockFile);
-    if (owner !== undefined && deadOwner(owner)) {
-      removeDeadLock(lockFile, owner, me);
-      continue;
+    if (owner === undefined && fs.existsSync(lockFile)) {
+      throw new CleanupError(`${lockFile} is in the way of the hold file's lock (it is not a symbolic link); nothing was changed`, EXIT.partial, 'ELOCK');
     }
+    // Gone meanwhile, or its dead owner's lock removed: try again at once.
+    if (owner === undefined || (deadOwner(owner) && removeDeadLock(lockFile, owner, me))) continue;
     if (Date.now() >= deadline) {
       throw new CleanupError(
-        `the hold file is being changed by another process (lock ${lockFile} -> ${owner ?? '?'}); nothing was changed: try again, or remove the lock if that process is gone`,
+        `the hold file is being changed by another process (lock ${lockFile} -> ${owner}); nothing was changed: try again, or remove the lock if that process is gone`,
         EXIT.partial,
         'ELOCKED',
       );

@@ -41,71 +41,76 @@ interface Glob {
   readonly prefix: string;
 }
 
-interface FolderMatcher {
-  /** Names without glob characters → the pattern that holds them. */
-  readonly exact: Map<string, string>;
-  /**
-   * Every glob's literal prefix, merged into one anchored regex shaped as a trie: a name that
-   * starts with none of them (nearly every name) is dismissed by one native regex test, however
-   * many globs there are. Undefined when the folder has no glob.
-   */
-  readonly prefixes: RegExp | undefined;
-  readonly globs: readonly Glob[];
-}
-
 const nothing = (): undefined => undefined;
 
 /** The matcher of a run with no holds and no excludes: the check costs a call that returns. */
 export const NO_PROTECTION: Protection = Object.freeze({ empty: true, isProtected: nothing, inFolder: () => nothing });
 
-/** The check of one folder: a Map lookup, then (only with globs) one regex test of the name. */
-function folderCheck(f: FolderMatcher): (name: string) => string | undefined {
-  const { exact, prefixes, globs } = f;
-  if (prefixes === undefined) return (name) => exact.get(name);
-  return (name) => {
-    const held = exact.get(name);
-    if (held !== undefined || !prefixes.test(name)) return held;
-    for (const g of globs) if (name.startsWith(g.prefix) && g.re.test(name)) return g.pattern;
-    return undefined;
-  };
-}
-
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 /**
- * One regex matching the strings that start with any of `prefixes`, common starts factored out
- * (`^(?:cam(?:3_|4_)|offline_)`), so the engine walks a name once instead of once per prefix.
- * An empty prefix matches everything.
+ * One regex matching the strings that start with one of `prefixes` or equal one of `exact`,
+ * common starts factored out (`^(?:cam(?:3_|4_)|offline_x\.txt$)`): the engine walks a name once
+ * instead of once per entry, with no hashing of the name. An empty prefix matches everything.
  */
-export function prefixRegex(prefixes: readonly string[]): RegExp {
+export function prefixRegex(prefixes: readonly string[], exact: readonly string[] = []): RegExp {
+  /** end: 'prefix' (anything may follow), 'exact' (the string may end here), or undefined. */
   interface Node {
-    end: boolean;
+    end: 'prefix' | 'exact' | undefined;
     next: Map<string, Node>;
   }
-  const root: Node = { end: false, next: new Map() };
-  for (const p of prefixes) {
+  const root: Node = { end: undefined, next: new Map() };
+  const add = (text: string, end: 'prefix' | 'exact'): void => {
     let node = root;
     // UTF-16 code units, as the regex (without the u flag) sees the name.
-    for (let i = 0; i < p.length && !node.end; i++) {
-      const c = p.charAt(i);
+    for (let i = 0; i < text.length && node.end !== 'prefix'; i++) {
+      const c = text.charAt(i);
       let child = node.next.get(c);
-      if (!child) node.next.set(c, (child = { end: false, next: new Map() }));
+      if (!child) node.next.set(c, (child = { end: undefined, next: new Map() }));
       node = child;
     }
-    node.end = true;
-  }
+    if (node.end !== 'prefix') node.end = end;
+  };
+  for (const p of prefixes) add(p, 'prefix');
+  for (const e of exact) add(e, 'exact');
   const emit = (node: Node): string => {
     // A prefix ends here: whatever follows, the name starts with it.
-    if (node.end) return '';
+    if (node.end === 'prefix') return '';
     const alternatives = [...node.next].map(([c, child]) => escapeRegex(c) + emit(child));
+    if (node.end === 'exact') alternatives.push('$');
+    if (alternatives.length === 0) return '(?!)'; // nothing at all: match nothing
     return alternatives.length === 1 ? (alternatives[0] as string) : `(?:${alternatives.join('|')})`;
   };
   return new RegExp(`^${emit(root)}`);
 }
 
 /**
- * Compiles holds and excludes once into a matcher whose check costs a Map lookup per name, plus
- * one regex test when the folder has globs (whatever their number: see `prefixRegex`). Patterns are assumed valid (they are checked when
+ * Up to this many exact names per folder go into the screening regex; beyond, its alternatives
+ * (tried one after the other at each branch) would cost more than hashing the name for a Map.
+ */
+const SCREEN_EXACT_LIMIT = 2000;
+
+/**
+ * The check of one folder. The common answer, "not held", costs one native regex test (or, with
+ * very many exact names, a Map lookup and a regex test); only names that pass are looked at closer.
+ */
+function folderCheck(exact: Map<string, string>, globs: readonly Glob[]): (name: string) => string | undefined {
+  const fromGlobs = (name: string): string | undefined => {
+    for (const g of globs) if (name.startsWith(g.prefix) && g.re.test(name)) return g.pattern;
+    return undefined;
+  };
+  const prefixes = globs.map((g) => g.prefix);
+  if (exact.size <= SCREEN_EXACT_LIMIT) {
+    const screen = prefixRegex(prefixes, [...exact.keys()]);
+    return (name) => (screen.test(name) ? (exact.get(name) ?? fromGlobs(name)) : undefined);
+  }
+  const screen = globs.length === 0 ? undefined : prefixRegex(prefixes);
+  return (name) => exact.get(name) ?? (screen?.test(name) === true ? fromGlobs(name) : undefined);
+}
+
+/**
+ * Compiles holds and excludes once into a matcher whose check of a name that is not held (nearly
+ * every name) costs one regex test, whatever the number of holds (see `prefixRegex`). Patterns are assumed valid (they are checked when
  * added and when the hold file is loaded); an invalid one throws a usage error here too.
  */
 export function compileProtection(data: ProtectionData): Protection {
@@ -131,10 +136,7 @@ export function compileProtection(data: ProtectionData): Protection {
     }
   }
   const checks = new Map<string, (name: string) => string | undefined>();
-  for (const [folder, f] of byFolder) {
-    const prefixes = f.globs.length === 0 ? undefined : prefixRegex(f.globs.map((g) => g.prefix));
-    checks.set(folder, folderCheck({ exact: f.exact, prefixes, globs: f.globs }));
-  }
+  for (const [folder, f] of byFolder) checks.set(folder, folderCheck(f.exact, f.globs));
   return {
     empty: false,
     isProtected: (folder, name) => checks.get(folder)?.(name),
