@@ -107,8 +107,9 @@ function folderCheck(exact: Map<string, string>, globs: readonly Glob[]): (name:
 
 /**
  * Compiles holds and excludes once into a matcher whose check of a name that is not held (nearly
- * every name) costs one regex test, whatever the number of holds (see `prefixRegex`). Patterns are assumed valid (they are checked when
- * added and when the hold file is loaded); an invalid one throws a usage error here too.
+ * every name) costs one regex test, whatever the number of holds (see `prefixRegex`). Patterns
+ * are assumed valid (they are checked when added and when the hold file is loaded); an invalid
+ * one throws a usage error here too. Build it once per run, and once per worker thread.
  */
 export function compileProtection(data: ProtectionData): Protection {
   const active = [
