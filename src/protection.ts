@@ -54,34 +54,31 @@ const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\
  * instead of once per entry, with no hashing of the name. An empty prefix matches everything.
  */
 export function prefixRegex(prefixes: readonly string[], exact: readonly string[] = []): RegExp {
-  /** end: 'prefix' (anything may follow), 'exact' (the string may end here), or undefined. */
-  interface Node {
-    end: 'prefix' | 'exact' | undefined;
-    next: Map<string, Node>;
-  }
-  const root: Node = { end: undefined, next: new Map() };
-  const add = (text: string, end: 'prefix' | 'exact'): void => {
-    let node = root;
-    // UTF-16 code units, as the regex (without the u flag) sees the name.
-    for (let i = 0; i < text.length && node.end !== 'prefix'; i++) {
-      const c = text.charAt(i);
-      let child = node.next.get(c);
-      if (!child) node.next.set(c, (child = { end: undefined, next: new Map() }));
-      node = child;
-    }
-    if (node.end !== 'prefix') node.end = end;
-  };
-  for (const p of prefixes) add(p, 'prefix');
-  for (const e of exact) add(e, 'exact');
-  const emit = (node: Node): string => {
+  // Sorted, the entries that share a start sit together: the trie is walked without building it.
+  // Strings compare by UTF-16 code unit, as the regex (without the u flag) sees the name.
+  const entries = [...prefixes.map((text) => ({ text, prefix: true })), ...exact.map((text) => ({ text, prefix: false }))];
+  entries.sort((x, y) => (x.text < y.text ? -1 : x.text > y.text ? 1 : 0));
+  /** The regex for `group` (entries sharing their first `depth` code units), after those units. */
+  const emit = (group: readonly { text: string; prefix: boolean }[], depth: number): string => {
+    const only = group.length === 1 ? group[0] : undefined;
+    if (only) return escapeRegex(only.text.slice(depth)) + (only.prefix ? '' : '$');
+    const ends = group.filter((e) => e.text.length === depth);
     // A prefix ends here: whatever follows, the name starts with it.
-    if (node.end === 'prefix') return '';
-    const alternatives = [...node.next].map(([c, child]) => escapeRegex(c) + emit(child));
-    if (node.end === 'exact') alternatives.push('$');
-    if (alternatives.length === 0) return '(?!)'; // nothing at all: match nothing
+    if (ends.some((e) => e.prefix)) return '';
+    const alternatives: string[] = [];
+    let start = ends.length;
+    while (start < group.length) {
+      const c = (group[start] as { text: string }).text.charAt(depth);
+      let end = start + 1;
+      while (end < group.length && (group[end] as { text: string }).text.charAt(depth) === c) end++;
+      alternatives.push(escapeRegex(c) + emit(group.slice(start, end), depth + 1));
+      start = end;
+    }
+    if (ends.length > 0) alternatives.push('$');
     return alternatives.length === 1 ? (alternatives[0] as string) : `(?:${alternatives.join('|')})`;
   };
-  return new RegExp(`^${emit(root)}`);
+  // Nothing at all matches nothing.
+  return new RegExp(entries.length === 0 ? '(?!)' : `^${emit(entries, 0)}`);
 }
 
 /**
@@ -110,8 +107,9 @@ function folderCheck(exact: Map<string, string>, globs: readonly Glob[]): (name:
 
 /**
  * Compiles holds and excludes once into a matcher whose check of a name that is not held (nearly
- * every name) costs one regex test, whatever the number of holds (see `prefixRegex`). Patterns are assumed valid (they are checked when
- * added and when the hold file is loaded); an invalid one throws a usage error here too.
+ * every name) costs one regex test, whatever the number of holds (see `prefixRegex`). Patterns
+ * are assumed valid (they are checked when added and when the hold file is loaded); an invalid
+ * one throws a usage error here too. Build it once per run, and once per worker thread.
  */
 export function compileProtection(data: ProtectionData): Protection {
   const active = [

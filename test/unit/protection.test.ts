@@ -100,6 +100,24 @@ describe('prefixRegex', () => {
   });
 });
 
+describe('prefixRegex against brute force', () => {
+  it('on 500 random sets of prefixes and exact strings, for every string of up to 4 of a, b, .', () => {
+    const rand = generator(7);
+    const all = [''];
+    for (let len = 1; len <= 4; len++) for (const s of all.filter((x) => x.length === len - 1)) for (const c of ['a', 'b', '.']) all.push(s + c);
+    for (let round = 0; round < 500; round++) {
+      const pick = () => all[rand(all.length)] as string;
+      const prefixes = Array.from({ length: rand(4) }, pick).filter((x) => x !== '' || rand(5) === 0);
+      const exact = Array.from({ length: rand(8) }, pick);
+      const re = prefixRegex(prefixes, exact);
+      for (const s of all) {
+        const want = prefixes.some((p) => s.startsWith(p)) || exact.includes(s);
+        expect(re.test(s), `${JSON.stringify(s)} against ${re.source}`).toBe(want);
+      }
+    }
+  });
+});
+
 describe('many exact names (beyond what the screening regex takes)', () => {
   it('gives the same answers', () => {
     const names = Array.from({ length: 2500 }, (_, i) => `offline_incident_${String(i).padStart(5, '0')}.txt`);
