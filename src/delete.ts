@@ -171,8 +171,15 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   const left = (mtimeMs: number): void => {
     if (result.oldestMtimeMs === null || mtimeMs < result.oldestMtimeMs) result.oldestMtimeMs = mtimeMs;
   };
+  // the holds' check for this folder, looked up again when the holds change
+  let guard = holds?.guard;
+  let heldIn = guard?.inFolder(folder);
   const isHeld = (follower: HoldFollower, file: ScannedFile): boolean => {
-    const hold = follower.guard.heldBy(folder, file.name);
+    if (follower.guard !== guard) {
+      guard = follower.guard;
+      heldIn = guard.inFolder(folder);
+    }
+    const hold = (heldIn as (name: string) => string | undefined)(file.name);
     if (hold === undefined) return false;
     left(file.mtimeMs);
     result.held++;

@@ -9,5 +9,5 @@ import { compileProtection } from './protection.js';
 export const compileGuard: CompileGuard = (rules: HoldRules, nowMs: number): Guard => {
   if (noRules(rules)) return NO_GUARD;
   const protection = compileProtection({ holds: rules.holds, excludes: rules.excludes, nowMs });
-  return { heldBy: (folder, name) => protection.isProtected(folder, name) };
+  return { heldBy: (folder, name) => protection.isProtected(folder, name), inFolder: (folder) => protection.inFolder(folder) };
 };

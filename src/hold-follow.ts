@@ -19,6 +19,8 @@ export interface HoldRules {
 /** The compiled rules: the pattern that keeps a file, if any. */
 export interface Guard {
   heldBy(folder: string, name: string): string | undefined;
+  /** The same check for one folder, looked up once (a sweep calls the result per name). */
+  inFolder(folder: string): (name: string) => string | undefined;
 }
 
 /** Builds a Guard; `nowMs` decides which holds have expired. */
@@ -157,6 +159,7 @@ class LocalFollower implements HoldFollower {
 }
 
 /** No holds, no excludes: nothing is kept, at the cost of one call per old file. */
-export const NO_GUARD: Guard = { heldBy: () => undefined };
+const nothing = (): undefined => undefined;
+export const NO_GUARD: Guard = { heldBy: nothing, inFolder: () => nothing };
 
 export const noRules = (rules: HoldRules): boolean => rules.holds.length === 0 && rules.excludes.length === 0;
