@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
 import type { CategoryId } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
 import { type FileSystemSpace, fileSystemsOf } from './mounts.js';
@@ -126,17 +126,10 @@ export function formatMetrics(input: MetricsInput): string {
  */
 export function writeMetricsFile(file: string, input: MetricsInput): MetricsWriteFailure | undefined {
   const target = path.resolve(file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
   try {
-    fs.writeFileSync(temp, formatMetrics(input), { mode: 0o644 });
-    fs.renameSync(temp, target);
+    writeFileAtomic(target, formatMetrics(input));
     return undefined;
   } catch (err) {
-    try {
-      fs.rmSync(temp, { force: true });
-    } catch {
-      // nothing more to do
-    }
     return { path: target, code: errnoCode(err), message: errorMessage(err) };
   }
 }

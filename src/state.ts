@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
 import { errnoCode, errorMessage } from './errors.js';
 
@@ -89,16 +90,9 @@ export function readState(baseDir: string): StateRead {
   return { kind: 'ok', lastRunStartMs, lastFinished, lastSuccessStartMs: dateMs(record.lastSuccessStart) };
 }
 
-/** Writes aside, then renames over, so readers never see half a record. */
+/** Writes aside, then renames over, so readers never see half a record (atomic-write.ts). */
 function writeRecord(file: string, record: Record<string, unknown>): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(temp, `${JSON.stringify(record)}\n`, { mode: 0o644 });
-    fs.renameSync(temp, file);
-  } catch (err) {
-    fs.rmSync(temp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(file, `${JSON.stringify(record)}\n`);
 }
 
 /**

@@ -109,3 +109,23 @@ describe(`permission errors (${how})`, () => {
     }
   });
 });
+
+describe('a base folder another user may write (the cleanup runs as root)', () => {
+  it('links planted at temporary names cannot redirect the state file or the metrics onto a file of root', async (ctx) => {
+    if (!isRoot) return ctx.skip(); // the attack needs a victim with more rights than the folder's owner
+    const base = tree();
+    const secret = path.join(tempDir(), 'precious');
+    fs.writeFileSync(secret, 'PRECIOUS', { mode: 0o600 });
+    // the names a predictable scheme would use, for the next pids
+    const next = Number(fs.readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
+    for (let pid = next; pid < next + 300; pid++) {
+      fs.symlinkSync(secret, path.join(base, `.vigint-cleanup-state.json.${pid}.tmp`));
+      fs.symlinkSync(secret, path.join(base, `.m.prom.${pid}.tmp`));
+    }
+    const r = await runCli(['--base-dir', base, '--metrics-file', path.join(base, 'm.prom'), '--log-file', path.join(base, 'c.log')]);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(secret, 'utf8')).toBe('PRECIOUS');
+    expect(JSON.parse(fs.readFileSync(path.join(base, '.vigint-cleanup-state.json'), 'utf8'))).toMatchObject({ lastExitStatus: 0 });
+    expect(fs.lstatSync(path.join(base, 'm.prom')).isFile()).toBe(true);
+  });
+});
