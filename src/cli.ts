@@ -115,7 +115,7 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   const sink = openLogSink({ file: logFile, level, readable: ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' });
   // Progress is for a person at a terminal, and only where the log lines are not drawn already.
   let progress: Progress | undefined;
-  if (ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' && (logFile !== undefined || level === 'silent')) {
+  if (ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' && logFile !== undefined) {
     progress = startProgress(ctx.stderr, flags.dryRun === true);
   }
   const signals = guardSignals(() => sink.writer.flush());

@@ -96,7 +96,8 @@ class WorkerLog implements SweepLog {
       this.deletions++;
     }
     if (this.format) {
-      if (this.infoOn) this.lines += this.format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun);
+      // a deleted file's line is the audit trail: written whatever LOG_LEVEL says
+      if (this.infoOn || deleted) this.lines += this.format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun);
     } else {
       this.records.push(['info', fileFields(path, size, mtimeMs, dryRun), msg]);
     }

@@ -207,3 +207,21 @@ describe('names that are not valid UTF-8', () => {
     fs.rmSync(base, { recursive: true, force: true });
   });
 });
+
+describe('the audit trail and LOG_LEVEL', () => {
+  it('deleted files have their lines at every level, silent included; other lines follow the level', async () => {
+    for (const level of ['warn', 'silent']) {
+      const base = tempDir();
+      const { old } = bigTree(base, 50);
+      const logFile = path.join(base, 'c.log');
+      fs.writeFileSync(path.join(base, '.env'), `LOG_LEVEL=${level}\n`);
+      const run = start(['--log-file', logFile], base);
+      const { code } = await run.exit;
+      expect(code).toBe(0);
+      const text = fs.readFileSync(logFile, 'utf8');
+      expect(deletedLines(text).paths.sort()).toEqual([...old].sort());
+      expect(text).not.toContain('Running automatic cleanup');
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
