@@ -97,6 +97,17 @@ function warnIfNoCategoryFolder(baseDir: string, ctx: Context): void {
   }
 }
 
+/** True when file descriptor 2 is /dev/null (what Node opens in place of a closed one). */
+function stderrDiscarded(): boolean {
+  try {
+    const err = fs.fstatSync(2);
+    const devNull = fs.statSync('/dev/null');
+    return err.isCharacterDevice() && err.rdev === devNull.rdev;
+  } catch {
+    return false;
+  }
+}
+
 async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number> {
   // Every input is validated before anything is opened, scanned or deleted.
   const days = resolveDays(flags.days, ctx.env);
@@ -108,6 +119,13 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   const diskPressure = resolveDiskPressure(flags, ctx.env);
   const excludes = resolveExcludes(flags.exclude, ctx.env);
   checkBaseDir(baseDir);
+  if (logFile === undefined && flags.dryRun !== true && ctx.stderr === process.stderr && stderrDiscarded()) {
+    // Node gives a closed standard error /dev/null: the lines would go nowhere
+    throw new CleanupError(
+      'standard error is closed or /dev/null and no --log-file is given: a real run needs its log (the audit trail); nothing was deleted',
+      EXIT.partial,
+    );
+  }
   leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
 

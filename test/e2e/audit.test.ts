@@ -225,3 +225,19 @@ describe('the audit trail and LOG_LEVEL', () => {
     }
   });
 });
+
+describe('standard error closed before the start (2>&-, which Node turns into /dev/null)', () => {
+  it('a real run without --log-file deletes nothing, exit 1; with --log-file it runs; a dry run runs', async () => {
+    const base = tempDir();
+    const { old } = bigTree(base, 20);
+    const closed = (args: string[]) => start(args, base, 'ignore-stderr');
+    expect((await closed([]).exit).code).toBe(1);
+    expect(gone(old)).toEqual([]);
+    expect((await closed(['--dry-run']).exit).code).toBe(0);
+    const logFile = path.join(base, 'c.log');
+    expect((await closed(['--log-file', logFile]).exit).code).toBe(0);
+    expect(gone(old).length).toBe(old.size);
+    expect(deletedLines(fs.readFileSync(logFile, 'utf8')).paths.length).toBe(old.size);
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+});
