@@ -270,6 +270,18 @@ interface FolderJob {
 }
 
 /**
+ * Back to the working directory of before the sweep; if it was deleted meanwhile, to `/` (the
+ * run is done: its report must not be lost to a folder someone removed).
+ */
+function returnTo(home: string): void {
+  try {
+    process.chdir(home);
+  } catch {
+    process.chdir('/');
+  }
+}
+
+/**
  * Starts the workers and walks the folders one at a time, all workers in the same folder (with
  * `chdir`, that folder is the working directory, and the original one is restored at the end).
  */
@@ -303,7 +315,7 @@ async function eachFolderInWorkers(job: FolderJob, task: CommonTask, onProgress?
     for (const w of workers) w.kill();
     throw err;
   } finally {
-    if (job.chdir) process.chdir(home);
+    if (job.chdir) returnTo(home);
   }
 }
 
@@ -460,7 +472,7 @@ async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<Cat
     for (const w of workers) w.kill();
     throw err;
   } finally {
-    if (inCwd !== undefined) process.chdir(home);
+    if (inCwd !== undefined) returnTo(home);
   }
   return totals.results;
 }

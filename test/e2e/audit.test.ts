@@ -241,3 +241,21 @@ describe('standard error closed before the start (2>&-, which Node turns into /d
     fs.rmSync(base, { recursive: true, force: true });
   });
 });
+
+describe('the current folder deleted while a run goes on', () => {
+  it('the run finishes, prints its report and records its end (exit 0)', async () => {
+    const base = tempDir();
+    const { old } = bigTree(base, 25_000);
+    const cwd = tempDir('vigint-cwd-');
+    const logFile = path.join(base, 'c.log');
+    const run = start(['--base-dir', base, '--log-file', logFile, '--json'], cwd);
+    await waitForDeletions(logFile, 500);
+    fs.rmdirSync(cwd);
+    const { code } = await run.exit;
+    expect(run.stderr()).toBe('');
+    expect(code).toBe(0);
+    expect((JSON.parse(run.stdout()) as { totals: { deleted: number } }).totals.deleted).toBe(old.size);
+    expect(JSON.parse(fs.readFileSync(path.join(base, '.vigint-cleanup-state.json'), 'utf8'))).toMatchObject({ lastExitStatus: 0 });
+    fs.rmSync(base, { recursive: true, force: true });
+  }, 60_000);
+});
