@@ -5,6 +5,7 @@ import { type CategoryId } from './categories.js';
 import { errorMessage, usageError } from './errors.js';
 import { parseHoldPattern } from './hold-pattern.js';
 import { type SizeTarget, parseSize } from './size.js';
+import { readRegularFile } from './read-file.js';
 
 /** Variables read from the environment (and `.env`), with their built-in defaults. */
 export const DEFAULTS = {
@@ -36,7 +37,7 @@ export function loadEnv(cwd: string | undefined, processEnv: Env, warn: (message
   const file = path.join(cwd, '.env');
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') warn(`cannot read ${file} (${code ?? String(err)}); going on without it`);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CleanupError, EXIT, errnoCode, errorMessage, usageError } from './errors.js';
 import { holdEndMs, parseHoldPattern } from './hold-pattern.js';
+import { readRegularFile } from './read-file.js';
 
 export const HOLDS_NAME = '.vigint-holds.json';
 export const HOLDS_LOCK_NAME = '.vigint-holds.lock';
@@ -73,7 +74,7 @@ export function loadHolds(baseDir: string): Hold[] {
   const file = holdsPath(baseDir);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
     throw invalid(file, `cannot be read (${errnoCode(err)})`);

@@ -39,7 +39,7 @@ export function openLogSink(options: {
   const owned = options.file !== undefined;
   if (options.file !== undefined) {
     try {
-      fd = fs.openSync(options.file, 'a', 0o644);
+      fd = fs.openSync(options.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NONBLOCK, 0o644);
     } catch (err) {
       throw usageError(`cannot open the log file ${options.file} (${errnoCode(err)}): give --log-file or VIGINT_LOG_FILE a writable path`);
     }

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
 import { errnoCode, errorMessage } from './errors.js';
+import { readRegularFile } from './read-file.js';
 
 export const STATE_NAME = '.vigint-cleanup-state.json';
 
@@ -58,7 +58,7 @@ const dateMs = (value: unknown): number | undefined => {
 /** The record as stored, or undefined when missing or unreadable. */
 function readRecord(file: string): Record<string, unknown> | undefined {
   try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const parsed: unknown = JSON.parse(readRegularFile(file));
     return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -69,7 +69,7 @@ function readRecord(file: string): Record<string, unknown> | undefined {
 export function readState(baseDir: string): StateRead {
   let text: string;
   try {
-    text = fs.readFileSync(statePath(baseDir), 'utf8');
+    text = readRegularFile(statePath(baseDir));
   } catch (err) {
     return errnoCode(err) === 'ENOENT' ? { kind: 'none' } : { kind: 'invalid', reason: `unreadable (${errnoCode(err)})` };
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -241,5 +242,35 @@ describe('log lines for a person at a terminal', () => {
     expect(JSON.parse(line as string)).toMatchObject({ msg: 'cleanup: would delete (dry run)', path: file, level: 30 });
     const dumb = await runCliOnTerminal(['--dry-run'], { cwd: base, env: { TERM: 'dumb' } });
     expect(dumb.stdout).toContain('"msg":"cleanup: would delete (dry run)"');
+  });
+});
+
+describe('FIFOs planted at the names the program reads', () => {
+  it('never hang a run: .env warns, the hold file is exit 2, a state file is replaced, a log FIFO with no reader is exit 2', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_old.txt': { ageDays: 40 } });
+    const fifo = (name: string): string => {
+      const p = path.join(base, name);
+      execFileSync('mkfifo', [p]);
+      return p;
+    };
+    fifo('.env');
+    fifo('.vigint-cleanup-state.json');
+    const log = path.join(base, 'c.log');
+    const holds = fifo('.vigint-holds.json');
+    let r = await runCli(['--log-file', log], { cwd: base });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`the hold file ${holds} cannot be read (EINVAL)`);
+    expect(r.stderr).toContain(`cannot read ${path.join(base, '.env')} (EINVAL)`);
+    fs.rmSync(holds);
+    r = await runCli(['--log-file', fifo('fifo.log')], { cwd: base });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('(ENXIO)');
+    r = await runCli(['--log-file', log], { cwd: base });
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(base, 'offline_incidents/offline_incident_old.txt'))).toBe(false);
+    expect(fs.lstatSync(path.join(base, '.vigint-cleanup-state.json')).isFile()).toBe(true);
+    r = await runCli(['check'], { cwd: base });
+    expect(r.code).toBe(0);
   });
 });
