@@ -81,6 +81,8 @@ const HOUR = 3_600_000;
 const RETRY_MS = 5 * 60_000;
 /** Free space is looked at no more often than this (a statfs per folder). */
 const SPACE_CHECK_MS = 60_000;
+/** stop() resolves within this, whatever the log's destination does. */
+const STOP_WAIT_MS = 1_800;
 
 /**
  * The built-in cleanup for the alerting service. A cleanup is due when `intervalHours` have
@@ -214,8 +216,15 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
     async stop() {
       stopped = true;
       current?.abort('stop');
-      while (running) await running;
-      await sink?.writer.drained();
+      const settled = (async (): Promise<void> => {
+        while (running) await running;
+        await sink?.writer.drained();
+      })();
+      // A destination that takes nothing (a full pipe nobody reads) must not hold the host's
+      // shutdown: after STOP_WAIT_MS, stop() resolves; what is left is written if it can be.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+      clearTimeout(timer);
     },
   };
 }

@@ -53,3 +53,37 @@ describe("import { createAutoCleanup } from 'vigint-cleanup'", () => {
     expect(r.stdout.trim()).toMatch(/^CleanupError: invalid CLEANUP_INTERVAL_HOURS 'twice a day': expected a number greater than 0/);
   });
 });
+
+describe('auto.stop() when the host\'s standard error takes nothing (a full pipe nobody reads)', () => {
+  it('resolves within 2 s', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 'offline_incidents');
+    fs.mkdirSync(dir);
+    const then = new Date(Date.now() - 40 * 86_400_000);
+    for (let i = 0; i < 20_000; i++) {
+      const f = path.join(dir, `offline_incident_${i}.txt`);
+      fs.closeSync(fs.openSync(f, 'w'));
+      fs.utimesSync(f, then, then);
+    }
+    const host = `
+      import { createAutoCleanup } from ${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))};
+      const auto = createAutoCleanup({ baseDir: ${JSON.stringify(base)}, env: {} });
+      auto.notify();
+      setTimeout(async () => {
+        const t = Date.now();
+        await auto.stop();
+        process.stdout.write(String(Date.now() - t));
+        process.exit(0);
+      }, 1000);
+    `;
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', host], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    // standard error is never read: the pipe fills and stays full
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(Number(out)).toBeLessThan(2_000);
+    fs.rmSync(base, { recursive: true, force: true });
+  }, 20_000);
+});
