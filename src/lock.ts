@@ -51,6 +51,8 @@ interface Holder {
   readonly host?: string;
   readonly hostId?: string;
   readonly since?: string;
+  /** When the holder took the lock (ms), from a v1 target. */
+  readonly startMs?: number;
 }
 
 /** A lock seen at the lock path: its inode, its raw content, its lease. */
@@ -132,6 +134,7 @@ function parseTarget(raw: string): Holder | undefined {
       ...(pid > 0 ? { pid } : {}),
       host: m[5] ?? '',
       hostId: m[4] ?? '',
+      startMs,
       since: Number.isFinite(new Date(startMs).getTime()) ? new Date(startMs).toISOString() : String(startMs),
     };
   }
@@ -171,8 +174,33 @@ function pidDecides(h: Holder): h is Holder & { pid: number } {
   return false;
 }
 
+/**
+ * When the process `pid` started (ms since the epoch), from /proc: its start in clock ticks after
+ * boot (USER_HZ, 100 on Linux) plus the boot time. Undefined where /proc cannot tell.
+ */
+function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the name (field 2) may hold spaces and parentheses: count fields after its last ')'
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Slack between a process's start and the lock it took (clock ticks, boot time rounded to the second). */
+const START_SLACK_MS = 2_000;
+
 function isDead(seen: Seen, leaseMs: number): boolean {
-  if (pidDecides(seen.holder)) return !processAlive(seen.holder.pid);
+  if (pidDecides(seen.holder)) {
+    if (!processAlive(seen.holder.pid)) return true;
+    // The pid lives, but a process that started after the lock was taken is not its holder: the
+    // pid was reused (a lock left by a crash, long ago). Then the lease decides.
+    const started = seen.holder.startMs === undefined ? undefined : processStartMs(seen.holder.pid);
+    if (started === undefined || started <= (seen.holder.startMs as number) + START_SLACK_MS) return false;
+  }
   return Date.now() - seen.mtimeMs > leaseMs;
 }
 

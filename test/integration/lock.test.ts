@@ -182,6 +182,25 @@ describe('the lock', () => {
       lock.release();
     });
 
+    it('a pid of this host that lives but started after the lock was taken (the pid was reused): the lease decides', async () => {
+      const b = base();
+      const file = path.join(b, LOCK_NAME);
+      // pid 1 lives, and started at boot: after a lock taken in 2020, so it is not that lock's holder
+      const reused = `vcl1:1:crashed0:1600000000000:${hostId()}:here`;
+      plantLink(file, reused, 500);
+      const err = await acquireLock(b, { leaseMs: 2000 }).catch((e: unknown) => e);
+      expect((err as CleanupError).exitStatus).toBe(75); // within its lease: respected
+      const lapsed = new Date(Date.now() - 2500);
+      fs.lutimesSync(file, lapsed, lapsed);
+      const lock = await acquireLock(b, { leaseMs: 2000 });
+      expect(fs.readlinkSync(file)).toBe(lock.target);
+      lock.release();
+      // a live pid whose process started before its lock (the real holder) is never taken for dead
+      plantLink(file, `vcl1:1:holder00:${Date.now()}:${hostId()}:here`, 10_000);
+      const held = await acquireLock(b, { leaseMs: 2000 }).catch((e: unknown) => e);
+      expect((held as CleanupError).exitStatus).toBe(75);
+    });
+
     it('another host or container (pid 1, new hostname): the CLI respects it within VIGINT_LOCK_LEASE_MS, takes it over after', async () => {
       const b = base();
       const old = smallTree(b);
