@@ -347,7 +347,8 @@ function hoistOptions(argv: readonly string[]): { argv: string[] } {
   const spec = COMMANDS.find((c) => c.path.length === words.length && c.path.every((w, j) => words[j] === w)) as CommandSpec;
   const taken = new Set(spec.options.map((t) => specOf(t)[0]));
   for (const { key } of before) {
-    if (!taken.has(key) && words.length > 0) {
+    // (a command with its own parser judges them itself: check's bad usage is UNKNOWN, exit 3)
+    if (!taken.has(key) && words.length > 0 && spec.raw === undefined) {
       const accepted = spec.options.length === 0 ? 'it takes no options' : `it takes ${spec.options.map((t) => optionName(specOf(t)[0])).join(', ')}`;
       throw usageError(`${optionName(key)} does not apply to ${commandName(spec.path)}: ${accepted} (see vigint-cleanup ${spec.path.join(' ')} --help)`);
     }

@@ -38,6 +38,9 @@ const hours = (ms: number): string => {
   return h < 48 ? `${h.toFixed(h < 10 ? 1 : 0)}h` : `${(h / 24).toFixed(1)} days`;
 };
 
+/** A state file this far ahead of the clock is suspect (a little: clocks of two hosts). */
+const FUTURE_SLACK_MS = 5 * 60_000;
+
 /** The one line of an UNKNOWN outcome (bad usage, or the check itself failed). */
 export function unknownLine(message: string): string {
   return `VIGINT-CLEANUP UNKNOWN - ${message.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/')}`;
@@ -63,6 +66,12 @@ export function evaluateCheck(input: CheckInput): CheckOutcome {
   } else if (state.kind === 'invalid') {
     problem(CHECK.warning, `the state file ${input.statePath} is not valid (${state.reason})`);
   } else {
+    // A record dated in the future (a clock that ran ahead) would read as "just now" until that
+    // date, hiding every missed run: say so.
+    const ahead = Math.max(state.lastRunStartMs, state.lastSuccessStartMs ?? 0) - input.nowMs;
+    if (ahead > FUTURE_SLACK_MS) {
+      problem(CHECK.warning, `the state file ${input.statePath} records a run ${hours(ahead)} in the future: check the clock; the last run's age cannot be trusted`);
+    }
     lastRunAge = age(state.lastRunStartMs);
     if (state.lastSuccessStartMs !== undefined) lastSuccessAge = age(state.lastSuccessStartMs);
     const max = hours(maxAgeMs);

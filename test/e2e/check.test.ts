@@ -121,6 +121,12 @@ describe('vigint-cleanup check (Nagios plugin conventions)', () => {
     expect(r.stdout).toMatch(/^VIGINT-CLEANUP UNKNOWN - \S.*\n$/);
   });
 
+  it.each([[['--json', 'check']], [['--dry-run', 'check']]])('an option of another command before check %j: UNKNOWN, exit 3', async (args) => {
+    const r = await runCli(args, { cwd: freshTree() });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^VIGINT-CLEANUP UNKNOWN - unknown option '--(json|dry-run)'/);
+  });
+
   it('--help: the options, exit 0', async () => {
     const r = await runCli(['check', '--help']);
     expect(r.code).toBe(0);

@@ -59,6 +59,13 @@ describe('evaluateCheck', () => {
     expect(interrupted.line).toContain('exit status 143: it was interrupted');
   });
 
+  it('a state file dated in the future (a clock that ran ahead) is a WARNING, not OK', () => {
+    const later = NOW + 30 * 24 * H;
+    const r = evaluateCheck(input({ state: { kind: 'ok', lastRunStartMs: later, lastFinished: { startMs: later, endMs: later + 1000, exitStatus: 0 }, lastSuccessStartMs: later } }));
+    expect(r.status).toBe(1);
+    expect(r.line).toMatch(/^VIGINT-CLEANUP WARNING - the state file \S+ records a run 30\.0 days in the future: check the clock/);
+  });
+
   it('a | in a path cannot break the perfdata apart', () => {
     const r = evaluateCheck(input({ filesystems: [{ mount: '/mnt/a|b', sizeBytes: 10, freeBytes: 5 }] }));
     expect(r.line.split('|')).toHaveLength(2);
