@@ -39,6 +39,7 @@ import { resolveMetricsFile } from './metrics-config.js';
 import { type GuardedOutput, guardOutput, useColor } from './output.js';
 import { type Progress, startProgress } from './progress.js';
 import { formatJson, formatText } from './report.js';
+import type { LogFailure } from './result.js';
 import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { guardSignals, signalExitStatus } from './signals.js';
 import { collectStatus } from './status.js';
@@ -154,9 +155,16 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
       diskPressure,
     });
     progress?.stop();
+    // The log written out first: its failure changes the exit status the state file records.
+    let late: LogFailure | undefined;
+    if (!result.logFailure && !(await sink.writer.retry())) {
+      const err = sink.writer.failure;
+      late = { destination: sink.writer.name, code: err?.code ?? 'EIO', message: err ? plainMessage(err) : 'lines left unwritten', deleted: result.totals.deleted };
+    }
     if (!result.dryRun) {
       // The run's end in the state file, and the metrics: each a warning when it cannot be written.
-      const failures = await recordRealRunEnd({ result, endMs: ctx.now(), exitStatus: exitStatusOf(result), metricsFile });
+      const ended = late ? { ...result, logFailure: late } : result;
+      const failures = await recordRealRunEnd({ result: ended, endMs: ctx.now(), exitStatus: exitStatusOf(ended), metricsFile });
       if (failures.state) sink.logger.warn({ path: failures.state.path, code: failures.state.code }, 'cleanup: could not record the end of this run in the state file');
       if (failures.metrics) {
         sink.logger.warn({ path: failures.metrics.path, code: failures.metrics.code, err: failures.metrics.message }, 'cleanup: could not write the metrics file');
@@ -166,7 +174,8 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
     // Every line written, or why not: the report must not claim a log that is not there.
     const unwritten = await sink.close();
     closed = true;
-    const logFailure = result.logFailure ?? (unwritten && { destination: sink.writer.name, code: unwritten.code ?? 'EIO', message: plainMessage(unwritten), deleted: result.totals.deleted });
+    const logFailure =
+      result.logFailure ?? late ?? (unwritten && { destination: sink.writer.name, code: unwritten.code ?? 'EIO', message: plainMessage(unwritten), deleted: result.totals.deleted });
     const final = logFailure === result.logFailure ? result : { ...result, logFailure };
     ctx.stdout.write(flags.json ? formatJson(final) : formatText(final));
     const first = result.errors[0];
@@ -343,7 +352,7 @@ async function run(argv: readonly string[], ctx: Context): Promise<number> {
     }
   } catch (err) {
     if (err instanceof CleanupError) {
-      ctx.stderr.write(`vigint-cleanup: ${err.message}\n`);
+      ctx.stderr.write(`vigint-cleanup: ${escapeControl(err.message)}\n`);
       return err.exitStatus;
     }
     ctx.stderr.write(`vigint-cleanup: unexpected error: ${errorMessage(err)}\n`);

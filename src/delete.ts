@@ -210,7 +210,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       } else if (verdict === 'delete') {
         if (dryRun) {
           if (holds === undefined || !isHeld(holds, item)) {
-            const bytes = pressure ? frees(item) : item.size;
+            const bytes = frees(item);
             if (pressure) pressure.budget.left -= bytes;
             result.toDelete++;
             result.bytesToDelete += bytes;
@@ -228,7 +228,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
             if (isHeld(holds, item)) break file;
           }
           result.toDelete++;
-          result.bytesToDelete += pressure ? frees(item) : item.size;
+          result.bytesToDelete += frees(item);
           options.beforeRecheck?.(item);
           let now: fs.Stats | undefined;
           try {

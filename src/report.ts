@@ -1,12 +1,14 @@
 import { categoryById } from './categories.js';
-import { formatDays, formatMB } from './format.js';
+import { escapeControl, formatDays, formatMB } from './format.js';
 import type { DiskPressureReport } from './pressure.js';
 import { type CategoryResult, type CleanupResult, type Tally, TALLY_KEYS } from './result.js';
 
 const RULE = '='.repeat(70);
 
-function categorySection(result: CategoryResult): string[] {
+function categorySection(result: CategoryResult, errors: CleanupResult['errors']): string[] {
   const lines = [`${categoryById(result.id).title} Cleanup Summary:`];
+  // a folder that could not be read is not "0 files": say so where its figures are
+  for (const e of errors) if (e.path === result.dir) lines.push(`  Folder could not be read (${e.code}): ${escapeControl(result.dir)}`);
   const found =
     result.id === 'videos'
       ? `${result.found} (${result.kinds.video} videos, ${result.kinds.metadata} metadata)`
@@ -41,7 +43,7 @@ function diskSection(dryRun: boolean, report: DiskPressureReport): string[] {
 export function formatText(result: CleanupResult): string {
   const { totals } = result;
   const lines = [RULE, `${result.dryRun ? 'DRY RUN: ' : ''}AUTOMATIC CLEANUP - Retention: ${formatDays(result.retentionDays)}`, RULE, ''];
-  for (const category of Object.values(result.categories)) lines.push(...categorySection(category), '');
+  for (const category of Object.values(result.categories)) lines.push(...categorySection(category, result.errors), '');
   if (result.interrupted !== null) {
     lines.push(`Interrupted by ${result.interrupted}: the run stopped early; run it again to finish.`, '');
   }

@@ -169,6 +169,10 @@ describe('category folders that are not there', () => {
       expect(report.categories.videos.failed).toBe(1);
       expect(report.errors).toEqual([expect.objectContaining({ path: path.join(base, 'mock_sparse_ai_cloud'), code: 'ENOENT' })]);
     }
+    // the text report names the folder where its figures are, not "0 files" alone
+    const text = start(['--dry-run'], base);
+    expect((await text.exit).code).toBe(1);
+    expect(text.stdout()).toContain(`Mock Videos Cleanup Summary:\n  Folder could not be read (ENOENT): ${path.join(base, 'mock_sparse_ai_cloud')}\n`);
     expect(fs.existsSync(old)).toBe(false);
     fs.rmSync(base, { recursive: true, force: true });
   });

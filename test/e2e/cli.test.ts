@@ -306,7 +306,7 @@ describe('vigint-cleanup (the built program)', () => {
       for (let i = 0; i < 10_000; i++) spec[`offline_incidents/offline_incident_${i}.txt`] = { ageDays: 40 };
       makeTree(base, spec);
       const lock = path.join(base, LOCK_NAME);
-      const first = spawn(process.execPath, [BIN, '--json'], { cwd: base, stdio: ['ignore', 'pipe', 'ignore'] });
+      const first = spawn(process.execPath, [BIN, '--json', '--log-file', path.join(base, 'c.log')], { cwd: base, stdio: ['ignore', 'pipe', 'ignore'] });
       let stdout = '';
       first.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       const exited = new Promise<number | null>((resolve) => first.on('close', resolve));

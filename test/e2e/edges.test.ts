@@ -274,3 +274,14 @@ describe('FIFOs planted at the names the program reads', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('control characters in what stderr messages quote', () => {
+  it('a lock naming a host with ESC[2J: the message escapes it', async () => {
+    const base = tempDir();
+    fs.symlinkSync(`vcl1:1:abcdefgh:${Date.now()}:00000000:\u001b[2Jevil`, path.join(base, '.vigint-cleanup.lock'));
+    const r = await runCli(['--base-dir', base]);
+    expect(r.code).toBe(75);
+    expect(r.stderr).toContain('\\x1b[2Jevil');
+    expect(r.stderr).not.toContain('\u001b');
+  });
+});
