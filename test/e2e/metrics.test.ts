@@ -140,7 +140,8 @@ describe('--metrics-file after a real run', () => {
       await auto.idle();
     `;
     const r = await spawnCapture(process.execPath, ['--input-type=module', '-e', script], { cwd: base, env: { PATH: process.env.PATH ?? '' } });
-    expect(r.stderr).toBe('');
+    // LOG_LEVEL silent: only the audit trail (the deleted file's line), nothing else
+    expect(r.stderr.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['cleanup: deleted']);
     expect(r.code).toBe(0);
     const m = samples(fs.readFileSync(file, 'utf8'));
     expect(m.get('vigint_cleanup_deleted_files{incidents}')).toBe(1);
