@@ -2,7 +2,8 @@
 // npm run bench -- [--files 100000] [--data sparse|real] [--runs 3] [--dir /var/tmp] [--no-stall]
 //
 // Times vigint-cleanup against GNU find on identical, seeded trees, in the same run: find's
-// selection vs our --dry-run, find -delete vs our real run, our status, and the longest event-loop
+// selection vs our --dry-run, find -delete vs our real run, our status, our dry run with 1,000 holds
+// and with --min-free 100% (against our plain dry run), and the longest event-loop
 // stall of the built-in cleanup. Checks that find and we leave exactly the same survivors.
 // Prints one table (medians) and writes every figure to bench/results/.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -111,6 +112,24 @@ for (let run = 1; run <= runs; run++) {
   r.status = timed('vigint-cleanup status', [process.execPath, BIN, 'status', '--base-dir', dry.root, '--days', '30', '--json']);
   const dryReport = JSON.parse(fs.readFileSync(path.join(work, 'dry.json'), 'utf8'));
   if (dryReport.totals.toDelete !== dry.expected.old) throw new Error(`dry run planned ${dryReport.totals.toDelete}, expected ${dry.expected.old}`);
+  // The same dry run with 1,000 holds (900 exact names of files there, 100 globs): issue 10's bound.
+  const holdFile = path.join(dry.root, '.vigint-holds.json');
+  const held = fs.readdirSync(path.join(dry.root, 'offline_incidents')).filter((n) => n.startsWith('offline_incident_')).slice(0, 900);
+  const holds = [
+    ...held.map((n) => `offline_incidents/${n}`),
+    ...Array.from({ length: 100 }, (_, i) => `mock_sparse_ai_cloud/case${i}_cam*_2026*.mp4`),
+  ].map((pattern) => ({ pattern, reason: 'bench', who: 'bench', when: new Date(now).toISOString(), until: null }));
+  fs.writeFileSync(holdFile, JSON.stringify({ format: 'vigint-holds/1', holds }));
+  r.oursDryHolds = timed('vigint-cleanup --dry-run, 1,000 holds', ours(dry.root, ['--dry-run']), { stdout: path.join(work, 'dry-holds.json') });
+  const heldReport = JSON.parse(fs.readFileSync(path.join(work, 'dry-holds.json'), 'utf8'));
+  if (heldReport.totals.held + heldReport.totals.toDelete !== dry.expected.old || heldReport.totals.held === 0) {
+    throw new Error(`with holds: ${heldReport.totals.held} held + ${heldReport.totals.toDelete} to delete, expected ${dry.expected.old} old`);
+  }
+  r.heldFiles = heldReport.totals.held;
+  rm(holdFile);
+  // The disk-pressure pass at its most (100%: never reached, so both passes see every file).
+  r.oursDryPressure = timed('vigint-cleanup --dry-run --min-free 100%', ours(dry.root, ['--dry-run', '--min-free', '100%']), { stdout: path.join(work, 'dry-pressure.json') });
+  if (JSON.parse(fs.readFileSync(path.join(work, 'dry-pressure.json'), 'utf8')).diskPressure === null) throw new Error('--min-free: no diskPressure in the report');
   const dryAfter = survivors(dry.root);
   rm(dry.root);
 
@@ -162,6 +181,8 @@ const rows = [
   row('find (select, print)', 'findDry'),
   row('vigint-cleanup --dry-run', 'oursDry', 'findDry'),
   row('vigint-cleanup status', 'status', 'findDry'),
+  row('vigint-cleanup --dry-run, 1,000 holds (× our dry run)', 'oursDryHolds', 'oursDry'),
+  row('vigint-cleanup --dry-run --min-free 100% (× our dry run)', 'oursDryPressure', 'oursDry'),
   row('find -delete (print)', 'findDelete'),
   row('vigint-cleanup (delete, log)', 'oursDelete', 'findDelete'),
 ];
@@ -171,10 +192,11 @@ const title = `${files.toLocaleString('en-US')} files, ${opts.data} data, median
 const lines = [
   title,
   '',
-  '| command | wall s | CPU s | peak RSS MB | files/s | × find (same run) |',
+  '| command | wall s | CPU s | peak RSS MB | files/s | × reference (same run) |',
   '| --- | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.label} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMb.toFixed(0)} | ${r.filesPerSec.toLocaleString('en-US')} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} |`),
 ];
+lines.push('', 'reference: find for our runs and status; our plain dry run for the holds and --min-free rows');
 if (stallMs !== undefined) lines.push('', `built-in cleanup (library), same tree: longest event-loop stall ${stallMs.toFixed(1)} ms (median of runs)`);
 console.log(lines.join('\n'));
 
