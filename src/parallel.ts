@@ -7,7 +7,7 @@ import { errnoCode, errorMessage } from './errors.js';
 import type { HoldsBroadcast } from './hold-follow.js';
 import type { LogWriter } from './log-writer.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS, TALLY_KEYS, emptyCategoryResult } from './result.js';
-import { type CategoryStatus, emptyFigures, mergeFigures } from './status.js';
+import { type CategoryStatus, emptyFigures, mergeFigures } from './figures.js';
 import { type Shard, danglingLink, shareOf } from './scan.js';
 import { type SweepLog, UNLOGGED_MAX } from './sweep-log.js';
 import type { LogRecord, WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';

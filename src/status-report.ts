@@ -2,7 +2,8 @@ import { categoryById } from './categories.js';
 import { escapeControl, formatBytes, formatDays } from './format.js';
 import { mtimeText } from './log-line.js';
 import { MS_PER_DAY } from './plan.js';
-import { AGE_BUCKETS, type FileMark, type StatusResult, type StorageFigures } from './status.js';
+import { AGE_BUCKETS, type FileMark, type StorageFigures } from './figures.js';
+import type { StatusResult } from './status.js';
 
 const RULE = '='.repeat(70);
 const BAR_WIDTH = 30;

@@ -15,7 +15,7 @@ import { type HoldRules, PortFollower } from './hold-follow.js';
 import { LineFormat, type SweepLevel, mtimeText } from './log-line.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS } from './result.js';
 import type { Shard } from './scan.js';
-import { type CategoryStatus, measureFolder } from './status.js';
+import { type CategoryStatus, measureFolder } from './figures.js';
 import { type SweepLog, fileFields } from './sweep-log.js';
 
 export interface WorkerTask {
