@@ -263,3 +263,53 @@ describe('the current folder deleted while a run goes on', () => {
     fs.rmSync(base, { recursive: true, force: true });
   }, 60_000);
 });
+
+describe('log lines on a pipe (systemd\'s journal, | tee)', () => {
+  it('two workers, one writer: every line whole, one deletion line per deleted file', async () => {
+    const base = tempDir();
+    const { old } = bigTree(base, 25_000);
+    const run = start([], base); // the log on standard error, a pipe read by this test
+    const { code } = await run.exit;
+    expect(code).toBe(0);
+    const { paths, broken } = deletedLines(run.stderr());
+    expect(broken).toBe(0);
+    expect(paths.length).toBe(old.size);
+    expect(new Set(paths)).toEqual(old);
+    fs.rmSync(base, { recursive: true, force: true });
+  }, 60_000);
+});
+
+describe('a modification time outside the range of a date (touch -d @-10000000000000)', () => {
+  it('is a file like any other: deleted and logged with its raw seconds; dry run and status go on', async (ctx) => {
+    // ext4 clamps such a time to 1901; tmpfs keeps it: a tmpfs of its own (as root)
+    if (!isRoot) return ctx.skip('needs a tmpfs (mounted as root) to hold a time before 1901');
+    const base = tempDir();
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', base]);
+    try {
+      await farPast(base);
+    } finally {
+      execFileSync('umount', [base]);
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The far-past file among ordinary old ones, on a file system that keeps its time. */
+async function farPast(base: string): Promise<void> {
+  const { old } = bigTree(base, 100);
+  const far = path.join(base, 'mock_sparse_ai_cloud', 'farpast.json');
+  fs.writeFileSync(far, 'x');
+  execFileSync('touch', ['-h', '-d', '@-10000000000000', far]);
+  const logFile = path.join(base, 'c.log');
+  for (const args of [['--dry-run', '--json'], ['status', '--json']]) {
+    const r = start([...args, '--log-file', logFile].filter((a) => !(args[0] === 'status' && (a === '--log-file' || a === logFile))), base);
+    expect((await r.exit).code).toBe(0);
+    expect(() => JSON.parse(r.stdout())).not.toThrow();
+  }
+  const real = start(['--json', '--log-file', logFile], base);
+  expect((await real.exit).code).toBe(0);
+  expect((JSON.parse(real.stdout()) as { totals: { deleted: number } }).totals.deleted).toBe(old.size + 1);
+  expect(fs.existsSync(far)).toBe(false);
+  const line = fs.readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('farpast.json') && l.includes('"cleanup: deleted"'));
+  expect(JSON.parse(line as string)).toMatchObject({ path: far, mtime: '@-10000000000000' });
+}
