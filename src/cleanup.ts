@@ -8,7 +8,7 @@ import { type HoldWatch, watchHolds } from './hold-watch.js';
 import type { DiskPressureOptions, DiskPressureReport } from './pressure.js';
 import { acquireLock } from './lock.js';
 import type { LogSink } from './log.js';
-import { type HostLogger, type WorkersLog, sweepInWorkers } from './parallel.js';
+import type { HostLogger, WorkersLog } from './parallel.js';
 import { cutoffMs } from './plan.js';
 import { type CategoryResult, type CleanupResult, type FailureRecord, type LogFailure, MAX_ERRORS, sumTallies } from './result.js';
 import { formatDays, formatMB } from './format.js';
@@ -265,6 +265,8 @@ async function sweepParallel(
   const log: WorkersLog = options.log
     ? { kind: 'lines', writer: options.log.writer, level: options.log.level }
     : { kind: 'records', logger: options.logger as HostLogger };
+  // loaded only here: a sweep in this thread has no use for it (start-up time)
+  const { sweepInWorkers } = await import('./parallel.js');
   return sweepInWorkers({
     baseDir: options.baseDir,
     categories: options.categories,

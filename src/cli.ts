@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CATEGORIES } from './categories.js';
+import { CATEGORIES, type CategoryId, categoryById } from './categories.js';
 import { type CleanupFlags, type CronAction, type CronFlags, type Output, type StatusFlags, parseArgs } from './args.js';
 import { runCleanup } from './cleanup.js';
 import {
@@ -41,6 +41,7 @@ import { type Progress, startProgress } from './progress.js';
 import { formatJson, formatText } from './report.js';
 import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { guardSignals, signalExitStatus } from './signals.js';
+import { IN_THREAD_SLICE_MS, cliWorkers } from './thread-choice.js';
 import { collectStatus } from './status.js';
 import { formatStatusJson, formatStatusText } from './status-report.js';
 
@@ -64,12 +65,9 @@ interface Context {
   readonly now: () => number;
 }
 
-/**
- * Worker threads of the CLI's sweeps: one per core, at most two. Beyond two, the folder's own
- * lock in the kernel (unlinks in one directory take it in turn) leaves little to gain.
- */
-function cliWorkers(): number {
-  return Math.min(2, os.availableParallelism());
+/** The category folders of a run, for cliWorkers. */
+function folders(baseDir: string, categories: readonly CategoryId[]): string[] {
+  return categories.map((id) => path.join(baseDir, categoryById(id).folder));
 }
 
 /**
@@ -111,6 +109,7 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
 
+  const workers = cliWorkers(folders(baseDir, categories));
   // JSON in files, pipes and cron; a readable form for a person at a terminal
   const sink = openLogSink({ file: logFile, level, readable: ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' });
   // Progress is for a person at a terminal, and only where the log lines are not drawn already.
@@ -128,8 +127,10 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
       categories,
       log: sink,
       now: ctx.now,
-      workers: cliWorkers(),
+      workers,
       chdir: true,
+      // in this thread, the event loop must turn now and then: signals, hold changes, progress
+      sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined,
       signal: signals.signal,
       onProgress: progress && ((id, soFar) => progress?.update(id, soFar)),
       excludes,
@@ -192,10 +193,11 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
   const minFree = resolveDiskPressure({ minFree: flags.minFree }, ctx.env);
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
+  const workers = cliWorkers(folders(baseDir, categories));
   const signals = guardSignals(() => {});
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
-    result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers: cliWorkers(), chdir: true, signal: signals.signal, minFree });
+    result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers, chdir: true, sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined, signal: signals.signal, minFree });
   } finally {
     signals.dispose();
   }

@@ -37,6 +37,25 @@ describe('start-up: the monitoring code is loaded only by the commands that use 
   });
 });
 
+describe('start-up: small folders are swept and measured without worker threads', () => {
+  it('a dry run, a real run and status of a small tree load no worker code; a large tree does', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 40 }, 'mock_sparse_ai_cloud/a.mp4': { ageDays: 1 } });
+    const log = path.join(tempDir(), 'c.log');
+    for (const args of [['--dry-run'], ['--log-file', log], ['status']]) {
+      const loaded = await loadedModules([...args, '--base-dir', base]);
+      expect(loaded).toContain(args[0] === 'status' ? 'status.js' : 'cleanup.js'); // the hook works
+      expect(loaded).not.toContain('parallel.js');
+    }
+    expect(fs.existsSync(path.join(base, 'offline_incidents/offline_incident_1.txt'))).toBe(false);
+    // IN_THREAD_MAX_ENTRIES entries in all: workers
+    const big = tempDir();
+    fs.mkdirSync(path.join(big, 'offline_incidents'));
+    for (let i = 0; i < 8_000; i++) fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', `offline_incident_${i}.txt`), 'w'));
+    expect(await loadedModules(['--dry-run', '--base-dir', big])).toContain('parallel.js');
+  });
+});
+
 describe('--metrics-file', () => {
   it('is accepted, and a dry run writes no metrics', async () => {
     const base = tempDir();
