@@ -17,20 +17,6 @@ import {
   resolveExcludes,
   resolveLogLevel,
 } from './config.js';
-import {
-  Crontab,
-  DEFAULT_CRON_LOG,
-  DEFAULT_CRON_TIME,
-  checkCronLogFile,
-  checkCronPath,
-  cronLine,
-  findCrontab,
-  findOurLine,
-  parseCronTime,
-  programPath,
-  withOurLine,
-  withoutOurLine,
-} from './cron.js';
 import { CleanupError, EXIT, errorMessage, plainMessage } from './errors.js';
 import { escapeControl, formatDays } from './format.js';
 import { openLogSink } from './log.js';
@@ -42,8 +28,6 @@ import { formatJson, formatText } from './report.js';
 import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { guardSignals, signalExitStatus } from './signals.js';
 import { IN_THREAD_SLICE_MS, cliWorkers } from './thread-choice.js';
-import { collectStatus } from './status.js';
-import { formatStatusJson, formatStatusText } from './status-report.js';
 
 /** What the program takes from its surroundings; tests pass their own. */
 export interface MainDeps {
@@ -194,6 +178,9 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
   const workers = cliWorkers(folders(baseDir, categories));
+  // loaded here, not at start-up: a plain cleanup has no use for them
+  const { collectStatus } = await import('./status.js');
+  const { formatStatusJson, formatStatusText } = await import('./status-report.js');
   const signals = guardSignals(() => {});
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
@@ -222,7 +209,10 @@ function userName(): string {
   }
 }
 
-function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): number {
+async function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): Promise<number> {
+  // loaded here, not at start-up: a plain cleanup has no use for it
+  const { Crontab, DEFAULT_CRON_LOG, DEFAULT_CRON_TIME, checkCronLogFile, checkCronPath, cronLine, findCrontab, findOurLine, parseCronTime, programPath, withOurLine, withoutOurLine } =
+    await import('./cron.js');
   // Validate everything before touching the crontab, as the cleanup itself would validate it:
   // a line that the job then refuses fails silently every night.
   const time = parseCronTime(flags.time ?? DEFAULT_CRON_TIME);
@@ -316,7 +306,7 @@ async function run(argv: readonly string[], ctx: Context): Promise<number> {
       case 'status':
         return await statusCommand(command.flags, withEnv);
       case 'cron':
-        return cronCommand(command.action, command.flags, withEnv);
+        return await cronCommand(command.action, command.flags, withEnv);
       case 'check':
         return await (await import('./check-command.js')).checkCommand(command.argv, withEnv);
       case 'systemd':
