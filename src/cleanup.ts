@@ -6,7 +6,6 @@ import { errorMessage, plainMessage } from './errors.js';
 import type { HoldsBroadcast } from './hold-follow.js';
 import { type HoldWatch, watchHolds } from './hold-watch.js';
 import type { DiskPressureOptions, DiskPressureReport } from './pressure.js';
-import { acquireLock } from './lock.js';
 import type { LogSink } from './log.js';
 import type { HostLogger, WorkersLog } from './parallel.js';
 import { cutoffMs } from './plan.js';
@@ -78,7 +77,8 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
   const stop = (): void => requestStop(control, STOP_REASON.interrupted);
   options.signal?.addEventListener('abort', stop);
   if (options.signal?.aborted) stop();
-  const lock = dryRun ? undefined : await acquireLock(baseDir);
+  // (lock.js only for real runs: a dry run takes no lock, and starts sooner without it)
+  const lock = dryRun ? undefined : await (await import('./lock.js')).acquireLock(baseDir);
   let holds: HoldWatch | undefined;
   try {
     if (lock && options.stillDue) {
