@@ -5,7 +5,9 @@
 // selection vs our --dry-run, find -delete vs our real run, our status, our dry run with 1,000 holds
 // and with --min-free 100% (against our plain dry run), and the longest event-loop
 // stall of the built-in cleanup. Checks that find and we leave exactly the same survivors.
-// Prints one table (medians) and writes every figure to bench/results/.
+// Prints one table (medians) and writes every figure to bench/results/. Start-up (issue 13):
+// `npm run bench -- --files 1500 --runs 15 --no-stall` gives the dry run's and status's wall time
+// as a multiple of `node -e 0`'s, timed in the same runs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -63,12 +65,15 @@ async function trees(names) {
 function timed(label, argv, { stdout = '/dev/null' } = {}) {
   const report = path.join(work, `time-${crypto.randomUUID()}.txt`);
   const out = fs.openSync(stdout, 'w');
+  const t0 = performance.now();
   const r = spawnSync(TIME, ['-o', report, '-f', '%e %U %S %M', ...argv], { stdio: ['ignore', out, 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
   fs.closeSync(out);
   const [wall, user, sys, rssKb] = fs.readFileSync(report, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
   fs.rmSync(report);
   if (r.status !== 0) throw new Error(`${label} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
-  return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
+  // ms: wall time to the millisecond (time's %e has 10 ms steps), for the start-up ratios
+  return { wall, ms, cpu: user + sys, rssMb: rssKb / 1024 };
 }
 
 function findArgs(root, del) {
@@ -107,6 +112,8 @@ for (let run = 1; run <= runs; run++) {
   const built = await trees(opts['no-stall'] ? ['dry', 'find-delete', 'ours-delete'] : ['dry', 'find-delete', 'ours-delete', 'auto']);
   // Dry runs and status share one tree: they change nothing (checked).
   const dry = built.dry;
+  // the start of a bare node, the yardstick of start-up (issue 13: a small tree within 2x of it)
+  r.nodeBare = timed('node -e 0', [process.execPath, '-e', '0']);
   r.findDry = timed('find (select)', findArgs(dry.root, false));
   r.oursDry = timed('vigint-cleanup --dry-run', ours(dry.root, ['--dry-run']), { stdout: path.join(work, 'dry.json') });
   r.status = timed('vigint-cleanup status', [process.execPath, BIN, 'status', '--base-dir', dry.root, '--days', '30', '--json']);
@@ -173,8 +180,9 @@ const row = (label, key, vs) => {
     wall,
     cpu: pick(key, 'cpu'),
     rssMb: pick(key, 'rssMb'),
-    filesPerSec: Math.round(files / wall),
-    ratio: vs ? median(results.map((r) => r[key].wall / r[vs].wall)) : undefined,
+    // from the millisecond timings: time's %e rounds a small tree's find to 0.00 s
+    filesPerSec: Math.round(files / (pick(key, 'ms') / 1000)),
+    ratio: vs ? median(results.map((r) => r[key].ms / r[vs].ms)) : undefined,
   };
 };
 const rows = [
@@ -197,6 +205,11 @@ const lines = [
   ...rows.map((r) => `| ${r.label} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMb.toFixed(0)} | ${r.filesPerSec.toLocaleString('en-US')} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} |`),
 ];
 lines.push('', 'reference: find for our runs and status; our plain dry run for the holds and --min-free rows');
+const startup = (key) => median(results.map((r) => r[key].ms / r.nodeBare.ms)).toFixed(2);
+lines.push(
+  '',
+  `start-up: node -e 0 ${median(results.map((r) => r.nodeBare.ms)).toFixed(0)} ms; --dry-run ${startup('oursDry')}×, status ${startup('status')}× its wall time (medians of the runs' ratios)`,
+);
 if (stallMs !== undefined) lines.push('', `built-in cleanup (library), same tree: longest event-loop stall ${stallMs.toFixed(1)} ms (median of runs)`);
 console.log(lines.join('\n'));
 

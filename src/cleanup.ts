@@ -6,9 +6,8 @@ import { errorMessage, plainMessage } from './errors.js';
 import type { HoldsBroadcast } from './hold-follow.js';
 import { type HoldWatch, watchHolds } from './hold-watch.js';
 import type { DiskPressureOptions, DiskPressureReport } from './pressure.js';
-import { acquireLock } from './lock.js';
 import type { LogSink } from './log.js';
-import { type HostLogger, type WorkersLog, sweepInWorkers } from './parallel.js';
+import type { HostLogger, WorkersLog } from './parallel.js';
 import { cutoffMs } from './plan.js';
 import { type CategoryResult, type CleanupResult, type FailureRecord, type LogFailure, MAX_ERRORS, sumTallies } from './result.js';
 import { formatDays, formatMB } from './format.js';
@@ -78,7 +77,8 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
   const stop = (): void => requestStop(control, STOP_REASON.interrupted);
   options.signal?.addEventListener('abort', stop);
   if (options.signal?.aborted) stop();
-  const lock = dryRun ? undefined : await acquireLock(baseDir);
+  // (lock.js only for real runs: a dry run takes no lock, and starts sooner without it)
+  const lock = dryRun ? undefined : await (await import('./lock.js')).acquireLock(baseDir);
   let holds: HoldWatch | undefined;
   try {
     if (lock && options.stillDue) {
@@ -265,6 +265,8 @@ async function sweepParallel(
   const log: WorkersLog = options.log
     ? { kind: 'lines', writer: options.log.writer, level: options.log.level }
     : { kind: 'records', logger: options.logger as HostLogger };
+  // loaded only here: a sweep in this thread has no use for it (start-up time)
+  const { sweepInWorkers } = await import('./parallel.js');
   return sweepInWorkers({
     baseDir: options.baseDir,
     categories: options.categories,

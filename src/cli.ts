@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CATEGORIES } from './categories.js';
+import { CATEGORIES, type CategoryId, categoryById } from './categories.js';
 import { type CleanupFlags, type CronAction, type CronFlags, type Output, type StatusFlags, parseArgs } from './args.js';
 import { runCleanup } from './cleanup.js';
 import {
@@ -17,20 +17,6 @@ import {
   resolveExcludes,
   resolveLogLevel,
 } from './config.js';
-import {
-  Crontab,
-  DEFAULT_CRON_LOG,
-  DEFAULT_CRON_TIME,
-  checkCronLogFile,
-  checkCronPath,
-  cronLine,
-  findCrontab,
-  findOurLine,
-  parseCronTime,
-  programPath,
-  withOurLine,
-  withoutOurLine,
-} from './cron.js';
 import { CleanupError, EXIT, errorMessage, plainMessage } from './errors.js';
 import { escapeControl, formatDays } from './format.js';
 import { openLogSink } from './log.js';
@@ -42,8 +28,7 @@ import { formatJson, formatText } from './report.js';
 import type { LogFailure } from './result.js';
 import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { guardSignals, signalExitStatus } from './signals.js';
-import { collectStatus } from './status.js';
-import { formatStatusJson, formatStatusText } from './status-report.js';
+import { IN_THREAD_SLICE_MS, cliWorkers } from './thread-choice.js';
 
 /** What the program takes from its surroundings; tests pass their own. */
 export interface MainDeps {
@@ -65,12 +50,9 @@ interface Context {
   readonly now: () => number;
 }
 
-/**
- * Worker threads of the CLI's sweeps: one per core, at most two. Beyond two, the folder's own
- * lock in the kernel (unlinks in one directory take it in turn) leaves little to gain.
- */
-function cliWorkers(): number {
-  return Math.min(2, os.availableParallelism());
+/** The category folders of a run, for cliWorkers. */
+function folders(baseDir: string, categories: readonly CategoryId[]): string[] {
+  return categories.map((id) => path.join(baseDir, categoryById(id).folder));
 }
 
 /**
@@ -130,6 +112,7 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
   leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
 
+  const workers = cliWorkers(folders(baseDir, categories));
   // JSON in files, pipes and cron; a readable form for a person at a terminal
   const sink = openLogSink({ file: logFile, level, readable: ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' });
   // Progress is for a person at a terminal, and only where the log lines are not drawn already.
@@ -147,8 +130,10 @@ async function cleanupCommand(flags: CleanupFlags, ctx: Context): Promise<number
       categories,
       log: sink,
       now: ctx.now,
-      workers: cliWorkers(),
+      workers,
       chdir: true,
+      // in this thread, the event loop must turn now and then: signals, hold changes, progress
+      sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined,
       signal: signals.signal,
       onProgress: progress && ((id, soFar) => progress?.update(id, soFar)),
       excludes,
@@ -219,10 +204,14 @@ async function statusCommand(flags: StatusFlags, ctx: Context): Promise<number> 
   const minFree = resolveDiskPressure({ minFree: flags.minFree }, ctx.env);
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
+  const workers = cliWorkers(folders(baseDir, categories));
+  // loaded here, not at start-up: a plain cleanup has no use for them
+  const { collectStatus } = await import('./status.js');
+  const { formatStatusJson, formatStatusText } = await import('./status-report.js');
   const signals = guardSignals(() => {});
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
-    result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers: cliWorkers(), chdir: true, signal: signals.signal, minFree });
+    result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers, chdir: true, sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined, signal: signals.signal, minFree });
   } finally {
     signals.dispose();
   }
@@ -247,7 +236,10 @@ function userName(): string {
   }
 }
 
-function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): number {
+async function cronCommand(action: CronAction, flags: CronFlags, ctx: Context): Promise<number> {
+  // loaded here, not at start-up: a plain cleanup has no use for it
+  const { Crontab, DEFAULT_CRON_LOG, DEFAULT_CRON_TIME, checkCronLogFile, checkCronPath, cronLine, findCrontab, findOurLine, parseCronTime, programPath, withOurLine, withoutOurLine } =
+    await import('./cron.js');
   // Validate everything before touching the crontab, as the cleanup itself would validate it:
   // a line that the job then refuses fails silently every night.
   const time = parseCronTime(flags.time ?? DEFAULT_CRON_TIME);
@@ -341,7 +333,7 @@ async function run(argv: readonly string[], ctx: Context): Promise<number> {
       case 'status':
         return await statusCommand(command.flags, withEnv);
       case 'cron':
-        return cronCommand(command.action, command.flags, withEnv);
+        return await cronCommand(command.action, command.flags, withEnv);
       case 'check':
         return await (await import('./check-command.js')).checkCommand(command.argv, withEnv);
       case 'systemd':

@@ -10,6 +10,19 @@ export function formatDays(days: number): string {
   return `${formatDecimal(days)} ${days === 1 ? 'day' : 'days'}`;
 }
 
+/**
+ * An integer with thousands separators, as `toLocaleString('en-US')` writes it (12,345), without
+ * Intl: its first use costs about 12 ms (ICU's number formats are loaded). Anything but a safe
+ * integer goes to toLocaleString.
+ */
+export function groupDigits(n: number): string {
+  if (!Number.isSafeInteger(n) || Object.is(n, -0)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = '';
+  for (let end = digits.length; end > 0; end -= 3) out = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + out;
+  return n < 0 ? `-${out}` : out;
+}
+
 /** Bytes in human units (B, KB, MB, GB, TB; powers of 1,024). */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

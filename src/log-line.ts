@@ -8,6 +8,9 @@ export const LEVEL_NUMBER = { trace: 10, debug: 20, info: 30, warn: 40, error: 5
 /** The levels a sweep writes at. */
 export type SweepLevel = 'info' | 'warn';
 
+/** Every level a line can have. */
+export type LevelName = Exclude<keyof typeof LEVEL_NUMBER, 'silent'>;
+
 /**
  * JSON log lines in pino's own shape (`level`, `time`, `pid`, `hostname`, `name`, the fields,
  * `msg`), without pino: the sweep writes one per file, in worker threads that should not load
@@ -22,23 +25,89 @@ export class LineFormat {
     this.min = LEVEL_NUMBER[level];
   }
 
-  enabled(level: SweepLevel): boolean {
+  enabled(level: LevelName): boolean {
     return LEVEL_NUMBER[level] >= this.min;
   }
 
-  /** One line for `{ ...fields, msg }` at `level`, ending with a newline. */
-  line(level: SweepLevel, fields: object, msg: string): string {
+  /**
+   * One line for `{ ...fields, msg }` at `level`, ending with a newline, as pino writes it: fields
+   * that are undefined (or functions) left out, an `err` that is an error as pino's serializer
+   * gives it, no `msg` when there is none.
+   */
+  line(level: LevelName, fields: object, msg?: string): string {
     let body = '';
     for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) body += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+      if (value === undefined) continue;
+      const json = JSON.stringify(key === 'err' && isErrorLike(value) ? serializeError(value) : value);
+      if (json !== undefined) body += `,${JSON.stringify(key)}:${json}`;
     }
-    return `{"level":${LEVEL_NUMBER[level]},"time":"${isoString(Date.now())}"${this.head}${body},"msg":${JSON.stringify(msg)}}\n`;
+    const tail = msg === undefined ? '' : `,"msg":${JSON.stringify(msg)}`;
+    return `{"level":${LEVEL_NUMBER[level]},"time":"${isoString(Date.now())}"${this.head}${body}${tail}}\n`;
   }
 
   /** The line of one file of the sweep: `{ path, size, mtime[, dryRun][, reason] }`, at info. */
   fileLine(msg: string, path: string, size: number, mtime: string, dryRun: boolean, extra = ''): string {
     return `{"level":30,"time":"${isoString(Date.now())}"${this.head},"path":${JSON.stringify(path)},"size":${size},"mtime":${JSON.stringify(mtime)}${dryRun ? ',"dryRun":true' : ''}${extra},"msg":${JSON.stringify(msg)}}\n`;
   }
+}
+
+type ErrorLike = { message: string; stack?: unknown; cause?: unknown; errors?: unknown; constructor?: unknown; name?: unknown };
+
+function isErrorLike(value: unknown): value is ErrorLike {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
+}
+
+/** The cause of an error, as pino-std-serializers finds it (a VError-style function included). */
+function causeOf(err: ErrorLike): ErrorLike | undefined {
+  const cause = typeof err.cause === 'function' ? (err.cause as () => unknown)() : err.cause;
+  return isErrorLike(cause) ? cause : undefined;
+}
+
+function messageWithCauses(err: ErrorLike, seen = new Set<ErrorLike>(), skip = false): string {
+  const message = skip ? '' : err.message || '';
+  if (seen.has(err)) return `${message}: ...`;
+  const cause = causeOf(err);
+  if (cause === undefined) return message;
+  seen.add(err);
+  const vError = typeof err.cause === 'function';
+  return message + (vError ? '' : ': ') + messageWithCauses(cause, seen, vError);
+}
+
+function stackWithCauses(err: ErrorLike, seen = new Set<ErrorLike>()): string {
+  const stack = typeof err.stack === 'string' ? err.stack : '';
+  if (seen.has(err)) return `${stack}\ncauses have become circular...`;
+  const cause = causeOf(err);
+  if (cause === undefined) return stack;
+  seen.add(err);
+  return `${stack}\ncaused by: ${stackWithCauses(cause, seen)}`;
+}
+
+/**
+ * An error as pino's standard `err` serializer (pino-std-serializers) writes it: `type`,
+ * `message` and `stack` (with their causes), `aggregateErrors`, then its other enumerable
+ * properties (`code`, `errno`, `syscall`, `path` of a system error). Checked against pino in
+ * `test/unit/log.test.ts`.
+ */
+export function serializeError(err: ErrorLike, seen = new Set<object>()): Record<string, unknown> {
+  seen.add(err);
+  const out: Record<string, unknown> = {
+    type: typeof err.constructor === 'function' ? (err.constructor as { name: string }).name : err.name,
+    message: messageWithCauses(err),
+    stack: stackWithCauses(err),
+  };
+  if (Array.isArray(err.errors)) out.aggregateErrors = err.errors.map((e: unknown) => (isErrorLike(e) ? serializeError(e, seen) : e));
+  for (const key in err) {
+    // (pino's own `raw`, and what is set already, are not overwritten)
+    if (key === 'raw' || out[key] !== undefined) continue;
+    const value = (err as Record<string, unknown>)[key];
+    if (isErrorLike(value)) {
+      if (key !== 'cause' && !seen.has(value)) out[key] = serializeError(value, seen);
+    } else {
+      out[key] = value;
+    }
+  }
+  seen.delete(err);
+  return out;
 }
 
 /**

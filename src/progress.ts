@@ -1,6 +1,6 @@
 import type { Output } from './args.js';
 import type { CategoryId } from './categories.js';
-import { formatMB } from './format.js';
+import { formatMB, groupDigits } from './format.js';
 import type { CategoryResult } from './result.js';
 
 /** Nothing is drawn for runs shorter than this; then at most one redraw per REDRAW_MS. */
@@ -17,7 +17,7 @@ export interface Progress {
 /** One line, redrawn in place: files found, deleted (or to delete), MB freed, rate. */
 export function formatProgress(found: number, done: number, bytes: number, elapsedMs: number, dryRun: boolean): string {
   const rate = Math.round(found / Math.max(elapsedMs / 1000, 0.001));
-  const n = (x: number): string => x.toLocaleString('en-US');
+  const n = (x: number): string => groupDigits(x);
   return dryRun
     ? `scanned ${n(found)} files, ${n(done)} to delete (${formatMB(bytes)} MB), ${n(rate)} files/s`
     : `scanned ${n(found)} files, deleted ${n(done)}, ${formatMB(bytes)} MB freed, ${n(rate)} files/s`;

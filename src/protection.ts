@@ -1,5 +1,4 @@
-import picomatch from 'picomatch';
-import { PICOMATCH_OPTIONS, holdIsActive, literalPrefix, parseHoldPattern } from './hold-pattern.js';
+import { PICOMATCH_OPTIONS, holdIsActive, literalPrefix, parseHoldPattern, picomatch } from './hold-pattern.js';
 
 /**
  * What a protection matcher is built from: plain data, so that each worker thread can build its
@@ -123,7 +122,7 @@ export function compileProtection(data: ProtectionData): Protection {
     const parsed = parseHoldPattern(pattern);
     const glob = parsed.exact
       ? undefined
-      : { re: picomatch.makeRe(parsed.name, PICOMATCH_OPTIONS), pattern, prefix: literalPrefix(parsed.name) };
+      : { re: picomatch().makeRe(parsed.name, PICOMATCH_OPTIONS), pattern, prefix: literalPrefix(parsed.name) };
     for (const folder of parsed.folders) {
       let f = byFolder.get(folder);
       if (!f) byFolder.set(folder, (f = { exact: new Map(), globs: [] }));

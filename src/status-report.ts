@@ -1,5 +1,5 @@
 import { categoryById } from './categories.js';
-import { escapeControl, formatBytes, formatDays } from './format.js';
+import { escapeControl, formatBytes, formatDays, groupDigits } from './format.js';
 import { mtimeText } from './log-line.js';
 import { MS_PER_DAY } from './plan.js';
 import { AGE_BUCKETS, type FileMark, type StorageFigures } from './figures.js';
@@ -12,7 +12,7 @@ const ANSI = { bold: [1, 22], red: [31, 39], green: [32, 39], yellow: [33, 39] }
 type Paint = (style: keyof typeof ANSI, text: string) => string;
 const ansi: Paint = (style, text) => `\u001b[${ANSI[style][0]}m${text}\u001b[${ANSI[style][1]}m`;
 
-const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string): string => `${groupDigits(n)} ${word}${n === 1 ? '' : 's'}`;
 
 /** "3 days ago", "5 hours ago", "in 2 days" (future). */
 export function formatAge(ageMs: number): string {
@@ -41,7 +41,7 @@ function figuresLines(f: StorageFigures, result: StatusResult, paint: Paint, wit
         ? ` (${f.kinds.incident} incidents, ${f.kinds.video} videos, ${f.kinds.metadata} metadata)`
         : '';
   const lines = [
-    `  Files:    ${f.files.toLocaleString('en-US')}${kinds}, ${formatBytes(f.bytes)}`,
+    `  Files:    ${groupDigits(f.files)}${kinds}, ${formatBytes(f.bytes)}`,
     `  Older than ${formatDays(result.retentionDays)}: ${paint(f.old.files > 0 ? 'yellow' : 'green', `${plural(f.old.files, 'file')}, ${formatBytes(f.old.bytes)}`)} (what a cleanup would free now)`,
     ...(f.held.files > 0 ? [`  On hold:  ${plural(f.held.files, 'file')}, ${formatBytes(f.held.bytes)} of those (kept by holds; a cleanup does not free them)`] : []),
     markLine('Oldest:   ', f.oldest, startMs),
@@ -58,7 +58,7 @@ function figuresLines(f: StorageFigures, result: StatusResult, paint: Paint, wit
     const length = widest === 0 ? 0 : Math.max(b.files > 0 ? 1 : 0, Math.round((b.files / widest) * BAR_WIDTH));
     const old = bucket.fromDays >= result.retentionDays;
     const bar = paint(old ? 'yellow' : 'green', '█'.repeat(length)) + ' '.repeat(BAR_WIDTH - length);
-    lines.push(`    ${bucket.label.padEnd(12)} ${bar} ${b.files.toLocaleString('en-US').padStart(9)} ${formatBytes(b.bytes).padStart(10)}`);
+    lines.push(`    ${bucket.label.padEnd(12)} ${bar} ${groupDigits(b.files).padStart(9)} ${formatBytes(b.bytes).padStart(10)}`);
   });
   return lines;
 }
@@ -86,7 +86,7 @@ export function formatStatusText(result: StatusResult, color = false): string {
   return `${lines.join('\n')}`;
 }
 
-const days = (d: number | null): string => (d === null ? 'never at this rate' : d < 1 ? 'less than a day' : `${Math.floor(d).toLocaleString('en-US')} days`);
+const days = (d: number | null): string => (d === null ? 'never at this rate' : d < 1 ? 'less than a day' : `${groupDigits(Math.floor(d))} days`);
 
 /** Per file system: size, used, free, the target, the week's growth of our files, days left. */
 function diskLines(result: StatusResult, paint: Paint): string[] {

@@ -5,7 +5,6 @@ import { compileGuard } from './guard.js';
 import { type CategoryStatus, type StorageFigures, emptyFigures, measureFolder, mergeFigures } from './figures.js';
 import { HoldsBroadcast } from './hold-follow.js';
 import { loadHolds } from './holds.js';
-import { measureInWorkers } from './parallel.js';
 import { type SizeTarget, targetBytes } from './size.js';
 import { cutoffMs } from './plan.js';
 import { type FailureRecord, MAX_ERRORS } from './result.js';
@@ -84,6 +83,8 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
   if (options.workers !== undefined && options.workers > 0) {
     const dirs = {} as Record<CategoryId, string>;
     for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
+    // loaded only here: a status measured in this thread has no use for it (start-up time)
+    const { measureInWorkers } = await import('./parallel.js');
     const measured = await measureInWorkers({
       baseDir: options.baseDir,
       categories: options.categories,

@@ -13,13 +13,20 @@ async function loadedModules(args: string[]): Promise<string[]> {
     path.join(dir, 'hook.mjs'),
     "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/dist/')) process.stderr.write(`LOADED ${r.url.replace(/.*\\/dist\\//, '')}\\n`); return r; }\n",
   );
-  fs.writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n`);
+  // and, at exit, the packages loaded through require (CommonJS: pino, dotenv, picomatch)
+  fs.writeFileSync(
+    path.join(dir, 'register.mjs'),
+    `import { createRequire, register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n` +
+      "process.on('exit', () => { for (const k of Object.keys(createRequire(import.meta.url).cache)) { const m = /node_modules\\/([^/]+)\\//.exec(k); if (m) process.stderr.write(`LOADED package:${m[1]}\\n`); } });\n",
+  );
   const r = await spawnCapture(process.execPath, ['--import', path.join(dir, 'register.mjs'), BIN, ...args], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   return [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1] as string);
 }
 
 // (size.js is not here: the cleanup's --min-free parses with it)
 const MONITORING = ['check-command.js', 'check.js', 'systemd-command.js', 'systemd.js', 'metrics.js', 'mounts.js', 'pressure.js'];
+/** What else a plain cleanup does without: other commands, workers, pino, dotenv (no .env), picomatch (no holds). */
+const NOT_FOR_A_PLAIN_RUN = ['cron.js', 'status.js', 'status-report.js', 'parallel.js', 'package:pino', 'package:dotenv', 'package:picomatch'];
 
 describe('start-up: the monitoring code is loaded only by the commands that use it', () => {
   it('a plain cleanup loads none of it; check and systemd load theirs', async () => {
@@ -28,12 +35,35 @@ describe('start-up: the monitoring code is loaded only by the commands that use 
     const plain = await loadedModules(['--dry-run', '--base-dir', base]);
     expect(plain).toContain('cleanup.js'); // the hook works
     for (const m of MONITORING) expect(plain).not.toContain(m);
+    expect(plain).toContain('package:commander'); // the exit hook works
+    for (const m of NOT_FOR_A_PLAIN_RUN) expect(plain).not.toContain(m);
+    // an exclude needs picomatch: loaded then
+    expect(await loadedModules(['--dry-run', '--base-dir', base, '--exclude', 'cam3_*'])).toContain('package:picomatch');
     const check = await loadedModules(['check', '--base-dir', base]);
     expect(check).toContain('check-command.js');
     expect(check).not.toContain('systemd-command.js');
     const systemd = await loadedModules(['systemd', 'show']);
     expect(systemd).toContain('systemd-command.js');
     expect(systemd).not.toContain('check-command.js');
+  });
+});
+
+describe('start-up: small folders are swept and measured without worker threads', () => {
+  it('a dry run, a real run and status of a small tree load no worker code; a large tree does', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 40 }, 'mock_sparse_ai_cloud/a.mp4': { ageDays: 1 } });
+    const log = path.join(tempDir(), 'c.log');
+    for (const args of [['--dry-run'], ['--log-file', log], ['status']]) {
+      const loaded = await loadedModules([...args, '--base-dir', base]);
+      expect(loaded).toContain(args[0] === 'status' ? 'status.js' : 'cleanup.js'); // the hook works
+      expect(loaded).not.toContain('parallel.js');
+    }
+    expect(fs.existsSync(path.join(base, 'offline_incidents/offline_incident_1.txt'))).toBe(false);
+    // IN_THREAD_MAX_ENTRIES entries in all: workers
+    const big = tempDir();
+    fs.mkdirSync(path.join(big, 'offline_incidents'));
+    for (let i = 0; i < 8_000; i++) fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', `offline_incident_${i}.txt`), 'w'));
+    expect(await loadedModules(['--dry-run', '--base-dir', big])).toContain('parallel.js');
   });
 });
 

@@ -5,10 +5,14 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { LineFormat, mtimeText } from '../../src/log-line.js';
 import { LogWriter } from '../../src/log-writer.js';
-import { loggerOptions, openLogSink } from '../../src/log.js';
+import { isoTimestamp } from '../../src/iso.js';
+import { type LogSink, openLogSink } from '../../src/log.js';
 import { tempDir } from '../helpers/tree.js';
 
 const noTime = (l: string | undefined) => l?.replace(/"time":"[^"]+"/, '"time":"T"').trimEnd();
+
+/** pino as our logs were written with it: the reference for the lines we write without it. */
+const loggerOptions = (level: pino.LevelWithSilent): pino.LoggerOptions => ({ name: 'vigint-cleanup', level, timestamp: isoTimestamp });
 
 describe('log lines without pino', () => {
   it("are pino's own lines, byte for byte (but the time)", () => {
@@ -26,6 +30,37 @@ describe('log lines without pino', () => {
     logger.warn({ path: '/x', code: 'EACCES', err: 'denied' }, 'cleanup: could not delete file');
     expect(ours.map(noTime)).toEqual(theirs.map(noTime));
     expect(JSON.parse(ours[0] as string)).toMatchObject({ level: 30, pid: process.pid, hostname: os.hostname(), path: weird });
+  });
+
+  it("the run's own logger writes pino's lines, byte for byte (but the time): levels, no fields, errors", async () => {
+    const file = path.join(tempDir(), 'p.log');
+    const sink = openLogSink({ file, level: 'debug' });
+    const theirs: string[] = [];
+    const logger = pino(loggerOptions('debug'), { write: (s: string) => theirs.push(s) });
+    let fsError: unknown;
+    try {
+      fs.readFileSync(path.join(tempDir(), 'missing'));
+    } catch (err) {
+      fsError = err;
+    }
+    const withCause = new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'EIO' }) });
+    const aggregate = new AggregateError([new TypeError('one'), new RangeError('two')], 'both');
+    const calls = (l: Pick<LogSink['logger'], 'info' | 'warn' | 'error' | 'debug' | 'fatal'>): void => {
+      l.info({ baseDir: '/srv', retentionDays: 0.5, cutoff: '2026-01-01T00:00:00.000Z', dryRun: true, categories: ['incidents', 'videos'] }, 'Running automatic cleanup (retention: 0.5 days)');
+      l.warn({ path: 'a"b', code: 'EACCES', err: 'denied', gone: undefined, n: Number.NaN }, 'cleanup: could not delete file');
+      l.error({ code: 'E_LOCKED' }, 'cleanup: another run holds the lock');
+      l.debug('cleanup: another process has just run it; not due any more');
+      l.error({ err: fsError }, 'cleanup: could not record the start of this run in the state file');
+      l.error({ err: withCause, baseDir: '/b' }, 'cleanup: automatic cleanup failed; the host goes on');
+      l.fatal({ err: aggregate }, 'x');
+      l.info({ only: 1 });
+    };
+    calls(sink.logger);
+    calls(logger as unknown as LogSink['logger']);
+    expect(await sink.close()).toBeUndefined();
+    const ours = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(ours.map(noTime)).toEqual(theirs.map(noTime));
+    expect(ours).toHaveLength(8);
   });
 
   it('write a modification time outside the range of a date as its raw seconds', () => {

@@ -102,3 +102,12 @@ describe('an interrupted run', () => {
     expect(formatText(result({ categories: { incidents } }))).toMatch(/Space to be freed: 0\.00 MB\nErrors: 2\n$/);
   });
 });
+
+describe('groupDigits', () => {
+  it("writes what toLocaleString('en-US') writes", async () => {
+    const { groupDigits } = await import('../../src/format.js');
+    const values = [0, -0, 1, 12, 123, 999, 1000, 1001, 12_345, 123_456, 999_999, 1_000_000, 1_234_567_890, -1, -1234, -123_456_789, Number.MAX_SAFE_INTEGER, 0.5, 1234.5678, Number.NaN, Infinity];
+    for (let i = 0; i < 2000; i++) values.push(Math.floor(Math.random() * 10 ** (i % 16)));
+    for (const v of values) expect(groupDigits(v), String(v)).toBe(v.toLocaleString('en-US'));
+  });
+});
