@@ -125,7 +125,6 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
         dryRun,
         startMs,
         ageCutoff: cutoff,
-        ageResults: categories,
         log: threadLog(options),
         holds: holds.broadcast.local(),
         shouldStop: () => Atomics.load(control, STOP) !== 0,

@@ -56,8 +56,6 @@ export interface PressureRun {
   readonly startMs: number;
   /** The age pass's cutoff: older files were its business. */
   readonly ageCutoff: number;
-  /** The age pass's results (a dry run's forecast adds what it would free). */
-  readonly ageResults: Partial<Record<CategoryId, CategoryResult>>;
   readonly log: SweepLog;
   readonly holds: HoldFollower;
   readonly shouldStop: () => boolean;
@@ -90,30 +88,32 @@ export async function relievePressure(run: PressureRun): Promise<{ report: DiskP
   for (const space of fileSystemsOf(dirs)) {
     const ids = space.dirs.map((d) => idOf.get(d) as CategoryId);
     const target = targetBytes(run.options.target, space.sizeBytes);
-    // A dry run deleted nothing: its forecast starts from what the age pass would free.
-    const ageFrees = run.dryRun ? ids.reduce((sum, id) => sum + (run.ageResults[id]?.bytesToDelete ?? 0), 0) : 0;
-    const start = space.freeBytes + ageFrees;
-    const need = target - start;
+    let start = space.freeBytes;
     let toDelete = 0;
     let bytesToDelete = 0;
     let deleted = 0;
     let bytesFreed = 0;
-    if (need > 0 && !run.shouldStop()) {
-      // First pass: what each hour of files would free.
+    if (start < target && !run.shouldStop()) {
+      // First pass: what each hour of files would free. A dry run deleted nothing: its forecast
+      // also adds what the age pass would free, counted the same way (blocks, not sizes).
       const histogram = new AgeHistogram();
       for (const id of ids) {
         const category = categoryById(id);
         for (const item of scanFolder(path.join(run.baseDir, category.folder), nameClassifier(category))) {
           if ('failure' in item) continue; // the age pass reported it
-          if (item.mtimeMs < run.ageCutoff || item.mtimeMs >= keepFrom) continue;
           if (run.holds.guard.heldBy(category.folder, item.name) !== undefined) continue;
-          histogram.add(item.mtimeMs, freeable(item));
+          if (item.mtimeMs < run.ageCutoff) {
+            if (run.dryRun) start += freeable(item);
+          } else if (item.mtimeMs < keepFrom) {
+            histogram.add(item.mtimeMs, freeable(item));
+          }
         }
       }
-      const cut = histogram.cutFor(need);
+      const need = target - start;
+      const cut = need > 0 ? histogram.cutFor(need) : { files: 0, cutMs: Number.NEGATIVE_INFINITY };
       if (cut.files > 0) {
         // Second pass: older than the cut; the cut's own hour only while bytes are still needed.
-        const budget = { left: need };
+        const budget = { left: target - start };
         for (const id of ids) {
           const category = categoryById(id);
           const options: SweepOptions = {

@@ -121,6 +121,22 @@ describe('--min-free on a real file system', () => {
     expect(text.stdout).toContain('Files to be deleted for space: 4 (1.00 MB)');
   });
 
+  it("a dry run's forecast counts what the age pass would free by blocks too: a sparse old video adds nothing", async (ctx) => {
+    const disk = smallDisk(8 * MB);
+    if (!disk) return ctx.skip(why);
+    const byAge = fill(disk); // 39 to 1 days old: all kept by a 50-day retention
+    const sparse = path.join(disk, 'mock_sparse_ai_cloud', 'old-sparse.mp4');
+    fs.closeSync(fs.openSync(sparse, 'w'));
+    fs.truncateSync(sparse, 1024 * MB); // the age pass deletes it, and frees nothing
+    fs.utimesSync(sparse, new Date(Date.now() - 60 * DAY), new Date(Date.now() - 60 * DAY));
+    const target = free(disk) + 512 * KB - 64 * KB;
+    const r = await runCli(['--base-dir', disk, '--days', '50', '--min-free', `${target}B`, '--json', '--dry-run', '--log-file', path.join(tempDir(), 'c.log')]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as PressureJson;
+    expect(doc.diskPressure?.filesystems[0]).toMatchObject({ toDelete: 2, reached: true });
+    expect(byAge.every((f) => fs.existsSync(f))).toBe(true);
+  });
+
   it('counts what a deletion frees: a sparse video and a hard-linked file free nothing, so the pass goes on to real bytes', async (ctx) => {
     const disk = smallDisk(8 * MB);
     if (!disk) return ctx.skip(why);
