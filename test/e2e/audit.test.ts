@@ -91,7 +91,7 @@ describe('a run stopped by a signal', () => {
     bigTree(base, COUNT);
     const logFile = path.join(base, 'dry.log');
     const dry = start(['--dry-run', '--log-file', logFile], base);
-    const until = Date.now() + 20_000;
+    const until = Date.now() + 60_000;
     while (!(fs.existsSync(logFile) && fs.statSync(logFile).size > 50_000) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     dry.child.kill('SIGTERM');
     expect((await dry.exit).code).toBe(143);
@@ -261,7 +261,7 @@ describe('the current folder deleted while a run goes on', () => {
     expect((JSON.parse(run.stdout()) as { totals: { deleted: number } }).totals.deleted).toBe(old.size);
     expect(JSON.parse(fs.readFileSync(path.join(base, '.vigint-cleanup-state.json'), 'utf8'))).toMatchObject({ lastExitStatus: 0 });
     fs.rmSync(base, { recursive: true, force: true });
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('log lines on a pipe (systemd\'s journal, | tee)', () => {
@@ -276,7 +276,7 @@ describe('log lines on a pipe (systemd\'s journal, | tee)', () => {
     expect(paths.length).toBe(old.size);
     expect(new Set(paths)).toEqual(old);
     fs.rmSync(base, { recursive: true, force: true });
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('a modification time outside the range of a date (touch -d @-10000000000000)', () => {

@@ -311,7 +311,7 @@ describe('vigint-cleanup (the built program)', () => {
       first.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       const exited = new Promise<number | null>((resolve) => first.on('close', resolve));
       try {
-        const until = Date.now() + 20_000;
+        const until = Date.now() + 60_000;
         // lstat, not existsSync: the lock is a link to nothing, which existsSync calls absent
         while (!linkExists(lock) && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
         first.kill('SIGSTOP');

@@ -47,5 +47,5 @@ describe('a hold added during a real run', () => {
     } finally {
       fs.rmSync(base, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -85,5 +85,5 @@ describe('auto.stop() when the host\'s standard error takes nothing (a full pipe
     expect(code).toBe(0);
     expect(Number(out)).toBeLessThan(2_000);
     fs.rmSync(base, { recursive: true, force: true });
-  }, 20_000);
+  }, 120_000);
 });

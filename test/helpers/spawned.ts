@@ -71,9 +71,9 @@ export function start(args: string[], cwd: string, stdio: 'pipe' | 'ignore-stder
   return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
-/** Resolves once `file` holds at least `lines` deletion lines (polled), or rejects after 20 s. */
+/** Resolves once `file` holds at least `lines` deletion lines (polled), or rejects after 60 s. */
 export async function waitForDeletions(file: string, lines: number): Promise<void> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 60_000;
   while (Date.now() < until) {
     const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     if (deletedLines(text).paths.length >= lines) return;

@@ -35,7 +35,7 @@ function plantLink(file: string, target: string, ageMs = 0): void {
   fs.lutimesSync(file, when, when);
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
