@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRON_MARKER } from '../../src/cron.js';
-import { BIN, isRoot, runCli } from '../helpers/cli.js';
+import { isRoot, programForOthers, runCli } from '../helpers/cli.js';
 import { listTree, makeTree, tempDir } from '../helpers/tree.js';
 
 /**
@@ -65,8 +65,9 @@ describe.skipIf(skipReason !== undefined)('vigint-cleanup cron (real crontab, th
   beforeAll(() => {
     execFileSync('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/sh', user]);
     // The user must be able to run the program from this checkout.
-    const check = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', process.execPath, BIN, '--version']);
-    if (check.status !== 0) throw new Error(`${user} cannot run ${BIN}: put the checkout where other users can read it`);
+    // (a checkout under a private folder: the user runs a readable copy of the built program)
+    const check = spawnSync('setpriv', [`--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', process.execPath, programForOthers(), '--version']);
+    if (check.status !== 0) throw new Error(`${user} cannot run ${programForOthers()}: ${check.stderr}`);
   });
   afterAll(() => {
     spawnSync('crontab', ['-u', user, '-r']);
@@ -99,7 +100,7 @@ describe.skipIf(skipReason !== undefined)('vigint-cleanup cron (real crontab, th
     expect(ours).toHaveLength(1);
     const line = ours[0] as string;
     expect(installed).toBe(`${theirs}${line}\n`);
-    expect(line).toBe(`0 3 * * * (cd ${base} && ${process.execPath} ${BIN} --base-dir ${base} --days 7) >> ${logFile} 2>&1 ${CRON_MARKER}`);
+    expect(line).toBe(`0 3 * * * (cd ${base} && ${process.execPath} ${programForOthers()} --base-dir ${base} --days 7) >> ${logFile} 2>&1 ${CRON_MARKER}`);
 
     const show = await asUser(['cron', 'show']);
     expect(show).toMatchObject({ code: 0, stdout: `${line}\n` });
@@ -192,7 +193,7 @@ describe.skipIf(skipReason !== undefined)('vigint-cleanup cron (real crontab, th
     const logFile = path.join(home, 'before.log');
     const r = await asUser(['--base-dir', base, '--days', '90', '--log-file', logFile, 'cron', 'install', '--time', '05:30']);
     expect(r.code).toBe(0);
-    expect(ourLine()).toBe(`30 5 * * * (cd ${base} && ${process.execPath} ${BIN} --base-dir ${base} --days 90) >> ${logFile} 2>&1 ${CRON_MARKER}`);
+    expect(ourLine()).toBe(`30 5 * * * (cd ${base} && ${process.execPath} ${programForOthers()} --base-dir ${base} --days 90) >> ${logFile} 2>&1 ${CRON_MARKER}`);
     crontab('-r');
   });
 

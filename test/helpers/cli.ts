@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,8 +40,50 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
         ? unprivilegedPrefix()
         : [];
   const inGone = options.deletedCwd ? ['/bin/sh', '-c', 'cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', fs.mkdtempSync(path.join(os.tmpdir(), 'vigint-gone-'))] : [];
-  const [cmd, ...rest] = [...prefix, ...inGone, process.execPath, BIN, ...args];
+  const program = options.asUser ? programForOthers() : BIN;
+  const [cmd, ...rest] = [...prefix, ...inGone, process.execPath, program, ...args];
   return spawnCapture(cmd as string, rest, { cwd: options.cwd ?? ROOT, env, input: options.input, stdout: options.stdout });
+}
+
+let othersCache: string | undefined;
+
+/**
+ * The built program as another user (the throwaway test user) can run it: this checkout's own
+ * bin/vigint-cleanup.js when that user can read it, else a copy of the built program (bin, dist,
+ * package.json, node_modules) in a folder everyone may read, made once per build. A checkout under a
+ * private folder (`git clone … "$(mktemp -d)/repo"`, mode 700) is the case for the copy.
+ */
+export function programForOthers(): string {
+  if (othersCache !== undefined) return othersCache;
+  if (!isRoot || canRun(TEST_USER, BIN)) return (othersCache = BIN);
+  const stamp = `${fs.statSync(path.join(ROOT, 'dist', 'cli.js')).mtimeMs}:${ROOT}`;
+  const hash = crypto.createHash('sha256').update(stamp).digest('hex').slice(0, 12);
+  const dir = path.join(os.tmpdir(), `vigint-cleanup-program-${hash}`);
+  const program = path.join(dir, 'bin', 'vigint-cleanup.js');
+  if (!fs.existsSync(program)) {
+    // built aside and renamed into place: test files running at once never see half a copy
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigint-cleanup-copy-'));
+    for (const part of ['bin', 'dist', 'package.json', 'node_modules']) {
+      fs.cpSync(path.join(ROOT, part), path.join(temp, part), { recursive: true, dereference: true });
+    }
+    execFileSync('chmod', ['-R', 'a+rX', temp]);
+    try {
+      fs.renameSync(temp, dir);
+    } catch {
+      fs.rmSync(temp, { recursive: true, force: true }); // another test file made it first
+    }
+  }
+  return (othersCache = program);
+}
+
+/** True when `user` can run `program` with node (it may read it and what it loads). */
+function canRun(user: string, program: string): boolean {
+  try {
+    execFileSync(SETPRIV, [`--reuid=${user}`, `--regid=${user}`, '--init-groups', '--', process.execPath, program, '--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Quotes a word for sh. */
@@ -108,7 +151,7 @@ export function unprivilegedPrefix(): string[] {
   }
   const asUser = [SETPRIV, `--reuid=${TEST_USER}`, `--regid=${TEST_USER}`, '--clear-groups', '--'];
   try {
-    execFileSync(asUser[0] as string, [...asUser.slice(1), process.execPath, BIN, '--version'], { stdio: 'ignore' });
+    execFileSync(asUser[0] as string, [...asUser.slice(1), process.execPath, programForOthers(), '--version'], { stdio: 'ignore' });
     return (prefixCache = asUser);
   } catch {
     const caps = '-dac_override,-dac_read_search,-fowner';
