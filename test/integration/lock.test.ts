@@ -128,9 +128,15 @@ describe('the lock', () => {
         const target = r % 2 === 0 ? `vcl1:${deadPid()}:dead${r}000:1:${hostId()}:here` : `vcl1:1:dead${r}000:1:0badc0de:a-container`;
         plantLink(file, target, r % 2 === 0 ? 0 : 3 * 60_000);
         await waitFor(`round ${r}: contenders ready`, () => fs.readdirSync(ctl).filter((n) => n.startsWith(`ready.${r}.`)).length === N);
-        // every contender is blocked opening the FIFO: opening and closing it wakes them all at once
-        fs.closeSync(fs.openSync(path.join(ctl, `go.${r}`), 'w'));
-        await waitFor(`round ${r}: outcomes`, () => fs.readdirSync(ctl).filter((n) => n.startsWith(`out.${r}.`)).length === N);
+        // every contender opens the FIFO and blocks until a writer opens it: this wakes them all at
+        // once. The write end stays open until all have answered: one that reaches its open after
+        // a close would wait for ever.
+        const go = fs.openSync(path.join(ctl, `go.${r}`), 'w');
+        try {
+          await waitFor(`round ${r}: outcomes`, () => fs.readdirSync(ctl).filter((n) => n.startsWith(`out.${r}.`)).length === N);
+        } finally {
+          fs.closeSync(go);
+        }
         const outcomes = Array.from({ length: N }, (_, i) => JSON.parse(fs.readFileSync(path.join(ctl, `out.${r}.${i}`), 'utf8')) as { status: number; target?: string; message?: string });
         const holders = outcomes.filter((o) => o.status === 0);
         expect(holders, `round ${r}: ${JSON.stringify(outcomes)}`).toHaveLength(1);
@@ -145,7 +151,7 @@ describe('the lock', () => {
     } finally {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     }
-  }, 60_000);
+  }, 120_000);
 
   it('a break link left by a contender that died while breaking is itself taken over once stale; a fresh one is respected', async () => {
     const b = base();
