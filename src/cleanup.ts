@@ -5,7 +5,7 @@ import { type SweepOptions, sweepCategory } from './delete.js';
 import { errorMessage, plainMessage } from './errors.js';
 import type { HoldsBroadcast } from './hold-follow.js';
 import { type HoldWatch, watchHolds } from './hold-watch.js';
-import type { DiskPressureOptions, DiskPressureReport } from './pressure.js';
+import type { DiskPressureOptions, DiskPressureReport, PressurePass } from './pressure.js';
 import type { LogSink } from './log.js';
 import type { HostLogger, WorkersLog } from './parallel.js';
 import { cutoffMs } from './plan.js';
@@ -73,7 +73,8 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
   const startMs = (options.now ?? Date.now)();
   const cutoff = cutoffMs(startMs, days);
   const workers = options.workers ?? 0;
-  const control = newControl(workers);
+  // (one more slot than the sweep's workers: the disk-pressure pass's own worker)
+  const control = newControl(workers + 1);
   const stop = (): void => requestStop(control, STOP_REASON.interrupted);
   options.signal?.addEventListener('abort', stop);
   if (options.signal?.aborted) stop();
@@ -116,21 +117,41 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
         ? await sweepParallel(options, workers, control, cutoff, startMs, onFailure, holds.broadcast)
         : await sweepHere(options, control, cutoff, startMs, onFailure, holds.broadcast);
     let diskPressure: DiskPressureReport | null = null;
-    if (options.diskPressure) {
-      const { relievePressure } = await import('./pressure.js');
-      const pass = await relievePressure({
-        options: options.diskPressure,
-        baseDir,
-        categories: options.categories,
-        dryRun,
-        startMs,
-        ageCutoff: cutoff,
-        log: threadLog(options),
-        holds: holds.broadcast.local(),
-        shouldStop: () => Atomics.load(control, STOP) !== 0,
-        onFailure,
-        sliceMs: options.sliceMs,
-      });
+    if (options.diskPressure && !(Atomics.load(control, STOP) !== 0)) {
+      let pass: PressurePass;
+      if (workers > 0) {
+        // in a worker: its heap is capped (in this thread its scans grew the heap past 96 MB)
+        const { pressureInWorker } = await import('./parallel.js');
+        const done = await pressureInWorker({
+          baseDir,
+          categories: options.categories,
+          cutoff,
+          startMs,
+          dryRun,
+          control,
+          log: workersLog(options),
+          holds: holds.broadcast,
+          index: workers,
+          options: options.diskPressure,
+        });
+        for (const record of done.errors) onFailure(record);
+        pass = done.pass;
+      } else {
+        const { relievePressure } = await import('./pressure.js');
+        pass = await relievePressure({
+          options: options.diskPressure,
+          baseDir,
+          categories: options.categories,
+          dryRun,
+          startMs,
+          ageCutoff: cutoff,
+          log: threadLog(options),
+          holds: holds.broadcast.local(),
+          shouldStop: () => Atomics.load(control, STOP) !== 0,
+          onFailure,
+          sliceMs: options.sliceMs,
+        });
+      }
       addPressure(categories, pass.results);
       diskPressure = pass.report;
       for (const f of pass.report.filesystems) {
@@ -200,6 +221,11 @@ function failureOf(log: LogSink | undefined, reason: number, deleted: number): L
 
 type Results = Partial<Record<CategoryId, CategoryResult>>;
 
+/** Where workers' lines go: our own log's writer, or the host's logger. */
+function workersLog(options: CleanupOptions): WorkersLog {
+  return options.log ? { kind: 'lines', writer: options.log.writer, level: options.log.level } : { kind: 'records', logger: options.logger as HostLogger };
+}
+
 /** The log of a sweep in this thread: our own log's writer, or the host's logger. */
 function threadLog(options: CleanupOptions): SweepLog {
   return options.log ? writerLog(options.log.writer, options.log.format) : loggerLog(options.logger as HostLogger);
@@ -261,9 +287,7 @@ async function sweepParallel(
 ): Promise<Results> {
   const dirs = {} as Record<CategoryId, string>;
   for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
-  const log: WorkersLog = options.log
-    ? { kind: 'lines', writer: options.log.writer, level: options.log.level }
-    : { kind: 'records', logger: options.logger as HostLogger };
+  const log = workersLog(options);
   // loaded only here: a sweep in this thread has no use for it (start-up time)
   const { sweepInWorkers } = await import('./parallel.js');
   return sweepInWorkers({

@@ -119,4 +119,7 @@ class LocalFollower implements HoldFollower {
 const nothing = (): undefined => undefined;
 export const NO_GUARD: Guard = { heldBy: nothing, inFolder: () => nothing };
 
+/** For a sweep that has no holds to follow (a worker given none): nothing is held, nothing changes. */
+export const NO_FOLLOWER: HoldFollower = { guard: NO_GUARD, changed: () => false, adopt: () => {} };
+
 export const noRules = (rules: HoldRules): boolean => rules.holds.length === 0 && rules.excludes.length === 0;

@@ -4,6 +4,7 @@ import type { Control } from './control.js';
 import { errnoCode, errorMessage } from './errors.js';
 import { type CategoryStatus, emptyFigures, mergeFigures } from './figures.js';
 import type { HoldsBroadcast } from './hold-follow.js';
+import type { DiskPressureOptions, PressurePass } from './pressure.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS, TALLY_KEYS, emptyCategoryResult } from './result.js';
 import { type Shard, danglingLink, shareOf } from './scan.js';
 import type { SweepLog } from './sweep-log.js';
@@ -307,4 +308,27 @@ async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Record<Cat
     ),
   );
   return totals.results;
+}
+
+/**
+ * The disk-pressure pass in a worker of its own (its heap capped as the sweep workers' are; in
+ * the main thread its scans grew the heap past 96 MB at a million files). `index`: its own slot
+ * in the Control, one the age pass's workers did not use.
+ */
+export async function pressureInWorker(job: {
+  readonly baseDir: string;
+  readonly categories: readonly CategoryId[];
+  readonly cutoff: number;
+  readonly startMs: number;
+  readonly dryRun: boolean;
+  readonly control: Control;
+  readonly log: WorkersLog;
+  readonly holds: HoldsBroadcast;
+  readonly index: number;
+  readonly options: DiskPressureOptions;
+}): Promise<{ pass: PressurePass; errors: FailureRecord[] }> {
+  const task = workerTask({ baseDir: job.baseDir, cutoff: job.cutoff, startMs: job.startMs, dryRun: job.dryRun }, job, 1, job.index, shareOf(0, 1), false);
+  const worker = new SweepWorker(task, logBatches(job.log, job.control), () => {}, job.holds);
+  const reply = await withWorkers([worker], undefined, () => worker.request({ type: 'pressure', options: job.options, categories: job.categories }, 'pressured'));
+  return { pass: reply.pass, errors: reply.errors };
 }

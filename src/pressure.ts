@@ -79,7 +79,13 @@ function freeNow(dir: string): number | undefined {
  * Runs the disk-pressure pass. Returns the report and, per category, the pass's own counts (to
  * add to the age pass's: deleted, bytesFreed, toDelete, bytesToDelete, failed, skipped, held).
  */
-export async function relievePressure(run: PressureRun): Promise<{ report: DiskPressureReport; results: Partial<Record<CategoryId, CategoryResult>> }> {
+/** What the pass gives back: its report, and per category its own counts. */
+export interface PressurePass {
+  readonly report: DiskPressureReport;
+  readonly results: Partial<Record<CategoryId, CategoryResult>>;
+}
+
+export async function relievePressure(run: PressureRun): Promise<PressurePass> {
   const dirs = run.categories.map((id) => path.join(run.baseDir, categoryById(id).folder));
   const idOf = new Map(run.categories.map((id, i) => [dirs[i] as string, id]));
   const keepFrom = run.startMs - run.options.keepNewestDays * MS_PER_DAY;

@@ -11,10 +11,11 @@ import type { LogLevel } from './config.js';
 import { type Control, STOP, batchesSlot, deletionsSlot } from './control.js';
 import { sweepCategory } from './delete.js';
 import { compileGuard } from './guard.js';
-import type { HoldRules } from './hold-follow.js';
+import { type HoldRules, NO_FOLLOWER } from './hold-follow.js';
 import { PortFollower } from './hold-port.js';
 import { LineFormat, type SweepLevel, mtimeText } from './log-line.js';
 import { type CategoryResult, type FailureRecord, MAX_ERRORS } from './result.js';
+import type { DiskPressureOptions, PressurePass } from './pressure.js';
 import type { Shard } from './scan.js';
 import { type CategoryStatus, measureFolder } from './figures.js';
 import { type SweepLog, fileFields } from './sweep-log.js';
@@ -46,6 +47,8 @@ export type WorkerCommand =
   /** `share` and `fromCwd` override the task's (`'whole'`: the whole folder). */
   | { readonly type: 'sweep'; readonly id: CategoryId; readonly share?: Shard | 'whole'; readonly fromCwd?: boolean }
   | { readonly type: 'measure'; readonly id: CategoryId }
+  /** The disk-pressure pass (pressure.ts), here: a worker's heap is capped, the main thread's is not. */
+  | { readonly type: 'pressure'; readonly options: DiskPressureOptions; readonly categories: readonly CategoryId[] }
   | { readonly type: 'end' };
 
 /** Worker → main thread. */
@@ -56,6 +59,7 @@ export type WorkerMessage =
   | { readonly type: 'progress'; readonly id: CategoryId; readonly result: CategoryResult }
   | { readonly type: 'swept'; readonly result: CategoryResult; readonly errors: FailureRecord[] }
   | { readonly type: 'measured'; readonly figures: CategoryStatus; readonly errors: FailureRecord[] }
+  | { readonly type: 'pressured'; readonly pass: PressurePass; readonly errors: FailureRecord[] }
   | { readonly type: 'ended' };
 
 /** A batch goes to the main thread at this many characters of lines or records... */
@@ -91,16 +95,18 @@ class WorkerLog implements SweepLog {
     this.every = Math.max(1, Math.floor(task.allowance / 2));
   }
 
-  file(msg: string, path: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean): void {
+  file(msg: string, path: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean, reason?: string): void {
     if (deleted) {
       this.logged++;
       this.deletions++;
     }
     if (this.format) {
       // a deleted file's line is the audit trail: written whatever LOG_LEVEL says
-      if (this.infoOn || deleted) this.lines += this.format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun);
+      if (this.infoOn || deleted) {
+        this.lines += this.format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun, reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`);
+      }
     } else {
-      this.records.push(['info', fileFields(path, size, mtimeMs, dryRun), msg]);
+      this.records.push(['info', fileFields(path, size, mtimeMs, dryRun, reason), msg]);
     }
     if (this.deletions >= this.every || this.lines.length >= BATCH_CHARS || this.records.length >= BATCH_RECORDS) this.post();
   }
@@ -174,6 +180,31 @@ function serve(task: WorkerTask, port: MessagePort): void {
   port.on('message', (command: WorkerCommand) => {
     if (command.type === 'end') {
       port.postMessage({ type: 'ended' } satisfies WorkerMessage);
+    } else if (command.type === 'pressure') {
+      const errors: FailureRecord[] = [];
+      if (holds) holds.busy = true;
+      void import('./pressure.js')
+        .then(({ relievePressure }) =>
+          relievePressure({
+            options: command.options,
+            baseDir: task.baseDir,
+            categories: command.categories,
+            dryRun: task.dryRun,
+            startMs: task.startMs,
+            ageCutoff: task.cutoff,
+            log,
+            holds: holds ?? NO_FOLLOWER,
+            shouldStop,
+            onFailure: (record) => {
+              if (errors.length < MAX_ERRORS) errors.push(record);
+            },
+          }),
+        )
+        .then((pass) => {
+          if (holds) holds.busy = false;
+          log.post();
+          port.postMessage({ type: 'pressured', pass, errors } satisfies WorkerMessage);
+        });
     } else if (command.type === 'measure') {
       const category = categoryById(command.id);
       void measureFolder(category, path.join(task.baseDir, category.folder), {

@@ -105,6 +105,32 @@ describe('--min-free on a real file system', () => {
     expect(lines.every((l) => l.reason === 'disk-pressure')).toBe(true);
   });
 
+  it('in a worker thread too (a folder of 8,000 entries or more): the same choice, every deletion logged', async (ctx) => {
+    const disk = smallDisk(16 * MB);
+    if (!disk) return ctx.skip(why);
+    const byAge = fill(disk);
+    // young, empty files: enough entries for worker threads; never deleted (age, --keep-newest)
+    const young = new Date(Date.now() - 0.5 * DAY);
+    for (let i = 0; i < 8_200; i++) {
+      const f = path.join(disk, 'offline_incidents', `offline_incident_young_${i}.txt`);
+      fs.closeSync(fs.openSync(f, 'w'));
+      fs.utimesSync(f, young, young);
+    }
+    const target = free(disk) + 1 * MB - 64 * KB;
+    const log = path.join(tempDir(), 'c.log');
+    const r = await runCli(['--base-dir', disk, '--days', '60', '--min-free', `${target}B`, '--json', '--log-file', log]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(byAge.filter((f) => !fs.existsSync(f))).toEqual(byAge.slice(0, 4));
+    expect(fs.readdirSync(path.join(disk, 'offline_incidents')).filter((n) => n.includes('_young_'))).toHaveLength(8_200);
+    const doc = JSON.parse(r.stdout) as PressureJson;
+    expect(doc.diskPressure?.filesystems[0]).toMatchObject({ toDelete: 4, deleted: 4, bytesFreed: 4 * 256 * KB, reached: true });
+    expect(doc.totals.deleted).toBe(4);
+    const lines = logLines(fs.readFileSync(log, 'utf8')).filter((l) => l.msg === 'cleanup: deleted (disk pressure)');
+    expect(lines.map((l) => l.path).sort()).toEqual(byAge.slice(0, 4).sort());
+    expect(lines.every((l) => l.reason === 'disk-pressure')).toBe(true);
+  });
+
   it('a dry run shows the same choice and deletes nothing', async (ctx) => {
     const disk = smallDisk(8 * MB);
     if (!disk) return ctx.skip(why);
