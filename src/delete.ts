@@ -218,10 +218,18 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
           }
         } else {
           // (the common case, room to spare, costs no await)
-          if ((log.room() - inFlight <= 0 && !(await mayDelete())) || shouldStop()) break;
+          // `fresh`: nothing was awaited since the scan's own lstat of this file, a few
+          // instructions ago in this same synchronous step: a second look would see the same.
+          let fresh = options.beforeRecheck === undefined;
+          if (log.room() - inFlight <= 0) {
+            fresh = false;
+            if (!(await mayDelete())) break;
+          }
+          if (shouldStop()) break;
           if (holds !== undefined) {
             if (holds.changed()) {
               // No unlink decided under the old holds is left once the new ones are acknowledged.
+              fresh = false;
               while (inFlight > 0) await settled();
               holds.adopt();
             }
@@ -229,6 +237,13 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
           }
           result.toDelete++;
           result.bytesToDelete += frees(item);
+          if (fresh) {
+            const freed = frees(item);
+            if (pressure) pressure.budget.left -= freed;
+            unlink(item, freed);
+            while (concurrency > 0 && inFlight >= concurrency) await settled();
+            break file;
+          }
           options.beforeRecheck?.(item);
           let now: fs.Stats | undefined;
           try {
