@@ -22,8 +22,12 @@ export class PortFollower implements HoldFollower {
     private readonly port: MessagePort,
     private readonly control: Control,
     private readonly index: number,
+    /** The generation of `rules` (a worker started after holds changed gets the newest). */
+    generation = 0,
   ) {
     this.guard = compile(rules, nowMs);
+    this.generation = generation;
+    Atomics.store(control, holdsSlot(index), generation);
     // Between sweeps the worker's event loop turns: take new rules at once, nothing is in flight.
     port.on('message', (message: HoldsMessage) => {
       this.keep(message);

@@ -37,7 +37,7 @@ export interface WorkerTask {
   /** Deletions of this worker that may lack their written line at once (its part of UNLOGGED_MAX). */
   readonly allowance: number;
   /** The holds and excludes at the start, and the port newer ones come on (see hold-follow.ts). */
-  readonly holds?: { readonly rules: HoldRules; readonly port: MessagePort } | undefined;
+  readonly holds?: { readonly rules: HoldRules; readonly generation: number; readonly port: MessagePort } | undefined;
 }
 
 export type LogRecord = [level: SweepLevel, obj: object, msg: string];
@@ -175,7 +175,7 @@ function serve(task: WorkerTask, port: MessagePort): void {
   const control = new Int32Array(task.control);
   const log = new WorkerLog(task, control, port);
   const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;
-  const holds = task.holds && new PortFollower(task.holds.rules, compileGuard, task.startMs, task.holds.port, control, task.index);
+  const holds = task.holds && new PortFollower(task.holds.rules, compileGuard, task.startMs, task.holds.port, control, task.index, task.holds.generation);
   let lastProgress = 0;
   port.on('message', (command: WorkerCommand) => {
     if (command.type === 'end') {

@@ -84,7 +84,7 @@ export class SweepWorker {
     let transferList: MessagePort[] = [];
     if (holds) {
       const channel = new MessageChannel();
-      task = { ...task, holds: { rules: holds.rules, port: channel.port2 } };
+      task = { ...task, holds: { rules: holds.rules, generation: holds.latestGeneration(), port: channel.port2 } };
       transferList = [channel.port2];
       this.holdsPort = channel.port1;
       holds.addWorker(channel.port1, task.index, () => this.pending?.type !== 'swept');
