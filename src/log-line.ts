@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { LogLevel } from './config.js';
+import { escapeControl } from './format.js';
 import { isoString } from './iso.js';
 
 /** pino's numbers for the levels we write. */
@@ -147,7 +148,7 @@ export function readableLines(text: string): string {
       if (!SHOWN_APART.has(key)) extra += ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`;
     }
     const where = typeof record.path === 'string' ? ` ${record.path}` : '';
-    out += `${time} ${level} ${String(record.msg ?? '')}${where}${extra}`.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`) + '\n';
+    out += `${escapeControl(`${time} ${level} ${String(record.msg ?? '')}${where}${extra}`)}\n`;
   }
   return out;
 }
