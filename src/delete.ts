@@ -5,7 +5,7 @@ import { errnoCode, errorMessage } from './errors.js';
 import type { HoldFollower } from './hold-follow.js';
 import { decide, stillDeletable } from './plan.js';
 import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
-import { type ScannedFile, type Shard, lookOf, scanFolder } from './scan.js';
+import { type ScannedFile, type Shard, freedBlocks, lookOf, scanFolder } from './scan.js';
 import type { SweepLog } from './sweep-log.js';
 
 export interface SweepOptions {
@@ -114,7 +114,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   const deletedMsg = pressure ? 'cleanup: deleted (disk pressure)' : 'cleanup: deleted';
   const wouldMsg = pressure ? 'cleanup: would delete (disk pressure)' : 'cleanup: would delete (dry run)';
   /** What deleting the file frees: for disk pressure, its blocks; else its size. Nothing while other links remain. */
-  const frees = (look: { size: number; blocks: number; nlink: number }): number => (look.nlink > 1 ? 0 : pressure ? look.blocks * 512 : look.size);
+  const frees = (look: { size: number; blocks: number; nlink: number }): number => (pressure ? freedBlocks(look) : look.nlink > 1 ? 0 : look.size);
   const unlinkDone = (file: ScannedFile, freed: number, err: NodeJS.ErrnoException | null): void => {
     if (!err) {
       result.deleted++;

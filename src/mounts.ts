@@ -81,12 +81,24 @@ export function fileSystemsOf(dirs: readonly string[], mounts: readonly MountEnt
       known.dirs.push(dir);
       continue;
     }
-    try {
-      const s = fs.statfsSync(resolved);
-      byMount.set(mount, { mount, sizeBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize, dirs: [dir] });
-    } catch {
-      // cannot be measured: left out, as said above
-    }
+    const space = spaceOf(resolved);
+    // (cannot be measured: left out, as said above)
+    if (space) byMount.set(mount, { mount, ...space, dirs: [dir] });
   }
   return [...byMount.values()];
+}
+
+/** A file system's size, and the space free for unprivileged users (statfs `bavail × bsize`). */
+function spaceOf(dir: string): { sizeBytes: number; freeBytes: number } | undefined {
+  try {
+    const s = fs.statfsSync(dir);
+    return { sizeBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The space free now on the file system holding `dir`, as the cleanup counts it; undefined if unknown. */
+export function freeBytes(dir: string): number | undefined {
+  return spaceOf(dir)?.freeBytes;
 }

@@ -7,16 +7,15 @@
  * pass deletes what is older than the cut, and from the cut's own hour only while bytes are still
  * needed. Held files and files younger than `keepNewestDays` are never counted nor deleted.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { AgeHistogram, HOUR_MS } from './age-histogram.js';
 import { type CategoryId, categoryById, nameClassifier } from './categories.js';
 import { type SweepOptions, sweepCategory } from './delete.js';
 import type { HoldFollower } from './hold-follow.js';
-import { fileSystemsOf } from './mounts.js';
+import { fileSystemsOf, freeBytes } from './mounts.js';
 import { MS_PER_DAY } from './plan.js';
 import type { CategoryResult, FailureRecord } from './result.js';
-import { scanFolder } from './scan.js';
+import { freedBlocks, scanFolder } from './scan.js';
 import { type SizeTarget, targetBytes } from './size.js';
 import type { SweepLog } from './sweep-log.js';
 
@@ -63,18 +62,6 @@ export interface PressureRun {
   readonly sliceMs?: number | undefined;
 }
 
-/** What deleting a file frees: its allocated blocks, or nothing while other links remain. */
-const freeable = (f: { blocks: number; nlink: number }): number => (f.nlink > 1 ? 0 : f.blocks * 512);
-
-function freeNow(dir: string): number | undefined {
-  try {
-    const s = fs.statfsSync(dir);
-    return s.bavail * s.bsize;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Runs the disk-pressure pass. Returns the report and, per category, the pass's own counts (to
  * add to the age pass's: deleted, bytesFreed, toDelete, bytesToDelete, failed, skipped, held).
@@ -109,9 +96,9 @@ export async function relievePressure(run: PressureRun): Promise<PressurePass> {
           if ('failure' in item) continue; // the age pass reported it
           if (run.holds.guard.heldBy(category.folder, item.name) !== undefined) continue;
           if (item.mtimeMs < run.ageCutoff) {
-            if (run.dryRun) start += freeable(item);
+            if (run.dryRun) start += freedBlocks(item);
           } else if (item.mtimeMs < keepFrom) {
-            histogram.add(item.mtimeMs, freeable(item));
+            histogram.add(item.mtimeMs, freedBlocks(item));
           }
         }
       }
@@ -142,7 +129,7 @@ export async function relievePressure(run: PressureRun): Promise<PressurePass> {
         }
       }
     }
-    const after = run.dryRun ? start + bytesToDelete : (freeNow(space.dirs[0] as string) ?? space.freeBytes + bytesFreed);
+    const after = run.dryRun ? start + bytesToDelete : (freeBytes(space.dirs[0] as string) ?? space.freeBytes + bytesFreed);
     filesystems.push({
       mount: space.mount,
       sizeBytes: space.sizeBytes,

@@ -48,6 +48,11 @@ export function inShard(name: string, shard: Shard): boolean {
   return bucket >= shard.from && bucket < shard.to;
 }
 
+/** What deleting a file frees on the disk: its allocated blocks, nothing while other links remain. */
+export function freedBlocks(f: { readonly blocks: number; readonly nlink: number }): number {
+  return f.nlink > 1 ? 0 : f.blocks * 512;
+}
+
 export function lookOf(stat: fs.Stats): FileLook {
   return { isFile: stat.isFile(), dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
 }
