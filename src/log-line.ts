@@ -47,8 +47,9 @@ export class LineFormat {
   }
 
   /** The line of one file of the sweep: `{ path, size, mtime[, dryRun][, reason] }`, at info. */
-  fileLine(msg: string, path: string, size: number, mtime: string, dryRun: boolean, extra = ''): string {
-    return `{"level":30,"time":"${isoString(Date.now())}"${this.head},"path":${JSON.stringify(path)},"size":${size},"mtime":${JSON.stringify(mtime)}${dryRun ? ',"dryRun":true' : ''}${extra},"msg":${JSON.stringify(msg)}}\n`;
+  fileLine(msg: string, path: string, size: number, mtime: string, dryRun: boolean, reason?: string): string {
+    const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
+    return `{"level":30,"time":"${isoString(Date.now())}"${this.head},"path":${JSON.stringify(path)},"size":${size},"mtime":${JSON.stringify(mtime)}${dryRun ? ',"dryRun":true' : ''}${why},"msg":${JSON.stringify(msg)}}\n`;
   }
 }
 

@@ -103,7 +103,7 @@ class WorkerLog implements SweepLog {
     if (this.format) {
       // a deleted file's line is the audit trail: written whatever LOG_LEVEL says
       if (this.infoOn || deleted) {
-        this.lines += this.format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun, reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`);
+        this.lines += this.format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun, reason);
       }
     } else {
       this.records.push(['info', fileFields(path, size, mtimeMs, dryRun, reason), msg]);
