@@ -13,10 +13,11 @@ import { UNLOGGED_MAX } from './sweep-log.js';
 import type { LogRecord, WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
 
 /**
- * The built worker, found from src/ (tests) and from dist/ alike. A worker's heap is kept small:
- * what it holds at once is a directory block and the log lines not yet written.
+ * The bundled worker (scripts/bundle.js: one file to load, not two dozen modules), found from
+ * src/ (tests), dist/ (the library) and bundle/ (the program) alike. A worker's heap is kept
+ * small: what it holds at once is a directory block and the log lines not yet written.
  */
-const WORKER_URL = new URL('../dist/sweep-worker.js', import.meta.url);
+const WORKER_URL = new URL('../bundle/sweep-worker.js', import.meta.url);
 const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 };
 
 /** What the main thread does with the workers' lines. */

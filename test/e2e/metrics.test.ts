@@ -3,15 +3,24 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { BIN, chownTree, runCli, spawnCapture, unprivilegedIds } from '../helpers/cli.js';
+import { BIN, ROOT, chownTree, runCli, spawnCapture, unprivilegedIds } from '../helpers/cli.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
-/** The built modules (dist/*.js) a run of the program loads, through a resolve hook. */
-async function loadedModules(args: string[]): Promise<string[]> {
+/**
+ * The built modules (dist/*.js) a run of the program loads, through a resolve hook. The program
+ * that users run is one bundle (bundle/cli.js, scripts/bundle.js), where a module that is not
+ * used is code that is never run; what is loaded lazily is seen in dist/, the same sources as
+ * separate modules, run here through dist/cli.js. Packages are seen in both.
+ */
+async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist'): Promise<string[]> {
   const dir = tempDir('vigint-hook-');
   fs.writeFileSync(
+    path.join(dir, 'run.mjs'),
+    `import { main } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'cli.js')).href)};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
+  );
+  fs.writeFileSync(
     path.join(dir, 'hook.mjs'),
-    "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/dist/')) process.stderr.write(`LOADED ${r.url.replace(/.*\\/dist\\//, '')}\\n`); return r; }\n",
+    "export async function resolve(s, c, next) { const r = await next(s, c); const m = /\\/(dist|bundle)\\/([^/]+)$/.exec(r.url); if (m) process.stderr.write(`LOADED ${m[1] === 'bundle' ? 'bundle/' : ''}${m[2]}\\n`); return r; }\n",
   );
   // and, at exit, the packages loaded through require (CommonJS: pino, dotenv, picomatch)
   fs.writeFileSync(
@@ -19,7 +28,7 @@ async function loadedModules(args: string[]): Promise<string[]> {
     `import { createRequire, register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n` +
       "process.on('exit', () => { for (const k of Object.keys(createRequire(import.meta.url).cache)) { const m = /node_modules\\/([^/]+)\\//.exec(k); if (m) process.stderr.write(`LOADED package:${m[1]}\\n`); } });\n",
   );
-  const r = await spawnCapture(process.execPath, ['--import', path.join(dir, 'register.mjs'), BIN, ...args], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const r = await spawnCapture(process.execPath, ['--import', path.join(dir, 'register.mjs'), program === 'bin' ? BIN : path.join(dir, 'run.mjs'), ...args], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
   return [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1] as string);
 }
 
@@ -39,6 +48,10 @@ describe('start-up: the monitoring code is loaded only by the commands that use 
     for (const m of NOT_FOR_A_PLAIN_RUN) expect(plain).not.toContain(m);
     // an exclude needs picomatch: loaded then
     expect(await loadedModules(['--dry-run', '--base-dir', base, '--exclude', 'cam3_*'])).toContain('package:picomatch');
+    // the program users run: one bundle, and still none of these packages
+    const bundled = await loadedModules(['--dry-run', '--base-dir', base], 'bin');
+    expect(bundled).toContain('bundle/cli.js'); // the hook works
+    expect(bundled.filter((m) => !m.startsWith('bundle/'))).toEqual([]);
     const check = await loadedModules(['check', '--base-dir', base]);
     expect(check).toContain('check-command.js');
     expect(check).not.toContain('systemd-command.js');

@@ -49,21 +49,21 @@ let othersCache: string | undefined;
 
 /**
  * The built program as another user (the throwaway test user) can run it: this checkout's own
- * bin/vigint-cleanup.js when that user can read it, else a copy of the built program (bin, dist,
- * package.json, node_modules) in a folder everyone may read, made once per build. A checkout under a
+ * bin/vigint-cleanup.js when that user can read it, else a copy of the built program (bin, bundle,
+ * dist, package.json, node_modules) in a folder everyone may read, made once per build. A checkout under a
  * private folder (`git clone … "$(mktemp -d)/repo"`, mode 700) is the case for the copy.
  */
 export function programForOthers(): string {
   if (othersCache !== undefined) return othersCache;
   if (!isRoot || canRun(TEST_USER, BIN)) return (othersCache = BIN);
-  const stamp = `${fs.statSync(path.join(ROOT, 'dist', 'cli.js')).mtimeMs}:${ROOT}`;
+  const stamp = `${fs.statSync(path.join(ROOT, 'bundle', 'cli.js')).mtimeMs}:${ROOT}`;
   const hash = crypto.createHash('sha256').update(stamp).digest('hex').slice(0, 12);
   const dir = path.join(os.tmpdir(), `vigint-cleanup-program-${hash}`);
   const program = path.join(dir, 'bin', 'vigint-cleanup.js');
   if (!fs.existsSync(program)) {
     // built aside and renamed into place: test files running at once never see half a copy
     const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigint-cleanup-copy-'));
-    for (const part of ['bin', 'dist', 'package.json', 'node_modules']) {
+    for (const part of ['bin', 'bundle', 'dist', 'package.json', 'node_modules']) {
       fs.cpSync(path.join(ROOT, part), path.join(temp, part), { recursive: true, dereference: true });
     }
     execFileSync('chmod', ['-R', 'a+rX', temp]);
