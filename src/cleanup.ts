@@ -13,6 +13,7 @@ import { type CategoryResult, type CleanupResult, type FailureRecord, type LogFa
 import { formatDays, formatMB } from './format.js';
 import { readState, writeState } from './state.js';
 import { type SweepLog, loggerLog, writerLog } from './sweep-log.js';
+import { enter, returnTo } from './working-dir.js';
 
 export interface CleanupOptions {
   /** Absolute folder holding `offline_incidents/` and `mock_sparse_ai_cloud/`. */
@@ -36,7 +37,7 @@ export interface CleanupOptions {
   readonly sliceMs?: SweepOptions['sliceMs'];
   /** Sweep in this many worker threads (0 or unset: in this thread). */
   readonly workers?: number;
-  /** With workers: change into each folder, for cheaper system calls (the CLI's own process only). */
+  /** Change into each folder, for cheaper system calls (the CLI's own process only; see working-dir.ts). */
   readonly chdir?: boolean;
   readonly onProgress?: (categoryId: CategoryId, soFar: CategoryResult) => void;
   readonly beforeRecheck?: SweepOptions['beforeRecheck'];
@@ -254,24 +255,32 @@ async function sweepHere(
   const holds = broadcast.local();
   const log = threadLog(options);
   const writer = options.log?.writer;
-  for (const id of options.categories) {
-    const category = categoryById(id);
-    const onProgress = options.onProgress;
-    categories[id] = await sweepCategory(category, path.join(options.baseDir, category.folder), {
-      cutoff,
-      startMs,
-      dryRun: options.dryRun,
-      log,
-      onFailure,
-      concurrency: options.concurrency,
-      sliceMs: options.sliceMs,
-      shouldStop: () => Atomics.load(control, STOP) !== 0,
-      onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
-      beforeRecheck: options.beforeRecheck,
-      holds,
-    });
-    // the sweep stopped deleting because the log could not be written: the run stops there
-    if (writer?.failure && writer.unwritten > 0 && !writer.flush()) requestStop(control, STOP_REASON.log);
+  // (the CLI only: bare names, as its workers use; the working directory is put back at the end)
+  const home = options.chdir === true ? process.cwd() : undefined;
+  try {
+    for (const id of options.categories) {
+      const category = categoryById(id);
+      const dir = path.join(options.baseDir, category.folder);
+      const onProgress = options.onProgress;
+      categories[id] = await sweepCategory(category, dir, {
+        fromCwd: home !== undefined && enter(dir),
+        cutoff,
+        startMs,
+        dryRun: options.dryRun,
+        log,
+        onFailure,
+        concurrency: options.concurrency,
+        sliceMs: options.sliceMs,
+        shouldStop: () => Atomics.load(control, STOP) !== 0,
+        onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
+        beforeRecheck: options.beforeRecheck,
+        holds,
+      });
+      // the sweep stopped deleting because the log could not be written: the run stops there
+      if (writer?.failure && writer.unwritten > 0 && !writer.flush()) requestStop(control, STOP_REASON.log);
+    }
+  } finally {
+    if (home !== undefined) returnTo(home);
   }
   return categories;
 }

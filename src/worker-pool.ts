@@ -11,6 +11,7 @@ import type { LogWriter } from './log-writer.js';
 import type { Shard } from './scan.js';
 import { UNLOGGED_MAX } from './sweep-log.js';
 import type { LogRecord, WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
+import { returnTo } from './working-dir.js';
 
 /**
  * The bundled worker (scripts/bundle.js: one file to load, not two dozen modules), found from
@@ -155,19 +156,6 @@ export function workerTask(common: CommonTask, job: { control: Control; log?: Wo
     log: job.log?.kind === 'lines' ? { kind: 'lines', level: job.log.level } : { kind: 'records' },
   };
 }
-
-/**
- * Back to the working directory of before the sweep; if it was deleted meanwhile, to `/` (the
- * run is done: its report must not be lost to a folder someone removed).
- */
-function returnTo(home: string): void {
-  try {
-    process.chdir(home);
-  } catch {
-    process.chdir('/');
-  }
-}
-
 
 /**
  * Runs `body` with `workers`, then ends them; on a failure, kills them. `home`: the working

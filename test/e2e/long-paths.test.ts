@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { DAY, tempDir } from '../helpers/tree.js';
@@ -9,27 +10,24 @@ import { DAY, tempDir } from '../helpers/tree.js';
  * working directory with bare names, by both workers (the smaller folder's worker helps with it),
  * so a path too long to name whole must not fail there.
  */
-function longBase(): { root: string; base: string } {
+function longBase(length = 4_032, files = 600): { root: string; base: string } {
   const root = tempDir('vigint-long-');
   let base = root;
-  // segments of at most 250 characters, up to exactly 4,032 characters in all
-  while (base.length < 4_032) base = path.join(base, 'd'.repeat(Math.min(250, 4_032 - base.length - 1)));
+  // segments of at most 250 characters, up to exactly `length` characters in all
+  while (base.length < length) base = path.join(base, 'd'.repeat(Math.min(250, length - base.length - 1)));
   fs.mkdirSync(base, { recursive: true });
   const old = new Date(Date.now() - 40 * DAY);
+  // made from inside the folder: a file's whole path may be too long for the system calls
   const make = (folder: string, names: string[]): void => {
     fs.mkdirSync(path.join(base, folder));
-    for (const name of names) {
-      const p = path.join(base, folder, name);
-      fs.writeFileSync(p, 'x');
-      fs.utimesSync(p, old, old);
-    }
+    execFileSync('/bin/sh', ['-c', 'cd "$1" && shift && touch -d "$0" "$@"', old.toISOString(), path.join(base, folder), ...names]);
   };
-  make('offline_incidents', Array.from({ length: 600 }, (_, i) => `offline_incident_${i}.txt`));
+  make('offline_incidents', Array.from({ length: files }, (_, i) => `offline_incident_${i}.txt`));
   make('mock_sparse_ai_cloud', Array.from({ length: 100 }, (_, i) => `v${i}.mp4`));
   return { root, base };
 }
 
-describe('a base folder with a path of 4,032 characters', () => {
+describe('base folders with paths near PATH_MAX (4,096 bytes)', () => {
   it('the dry run and the real run agree: every old file deleted, no ENAMETOOLONG', async () => {
     const { root, base } = longBase();
     try {
@@ -42,6 +40,26 @@ describe('a base folder with a path of 4,032 characters', () => {
       const doc = JSON.parse(real.stdout) as { totals: { deleted: number; failed: number }; errors: unknown[] };
       expect(doc.errors).toEqual([]);
       expect(doc.totals).toMatchObject({ deleted: 700, failed: 0 });
+      expect(real.code).toBe(0);
+      expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toEqual([]);
+      expect(fs.readdirSync(path.join(base, 'mock_sparse_ai_cloud'))).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a small tree, swept in the main thread, also from the folder: its files have paths longer than PATH_MAX', async () => {
+    // 4,070 + '/offline_incidents/offline_incident_N.txt': over 4,095 bytes, too long to name whole
+    const { root, base } = longBase(4_070, 30);
+    try {
+      const log = path.join(root, 'c.log');
+      const dry = await runCli(['--base-dir', base, '--dry-run', '--json', '--log-file', log], { cwd: '/' });
+      expect(dry.code).toBe(0);
+      expect((JSON.parse(dry.stdout) as { totals: { toDelete: number } }).totals.toDelete).toBe(130);
+      const real = await runCli(['--base-dir', base, '--json', '--log-file', log], { cwd: '/' });
+      const doc = JSON.parse(real.stdout) as { totals: { deleted: number; failed: number }; errors: unknown[] };
+      expect(doc.errors).toEqual([]);
+      expect(doc.totals).toMatchObject({ deleted: 130, failed: 0 });
       expect(real.code).toBe(0);
       expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toEqual([]);
       expect(fs.readdirSync(path.join(base, 'mock_sparse_ai_cloud'))).toEqual([]);
