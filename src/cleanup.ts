@@ -1,19 +1,16 @@
-import path from 'node:path';
-import { type CategoryId, categoryById } from './categories.js';
-import { type Control, STOP, STOP_REASON, newControl, requestStop } from './control.js';
-import { type SweepOptions, sweepCategory } from './delete.js';
+import type { CategoryId } from './categories.js';
+import { STOP, STOP_REASON, newControl, requestStop } from './control.js';
+import type { SweepOptions } from './delete.js';
 import { errorMessage, plainMessage } from './errors.js';
-import type { HoldsBroadcast } from './hold-follow.js';
 import { type HoldWatch, watchHolds } from './hold-watch.js';
-import type { DiskPressureOptions, DiskPressureReport, PressurePass } from './pressure.js';
+import type { DiskPressureOptions, DiskPressureReport } from './pressure.js';
 import type { LogSink } from './log.js';
-import type { HostLogger, WorkersLog } from './parallel.js';
+import type { HostLogger } from './parallel.js';
 import { cutoffMs } from './plan.js';
 import { type CategoryResult, type CleanupResult, type FailureRecord, type LogFailure, MAX_ERRORS, sumTallies } from './result.js';
 import { formatDays, formatMB } from './format.js';
 import { readState, writeState } from './state.js';
-import { type SweepLog, loggerLog, writerLog } from './sweep-log.js';
-import { enter, returnTo } from './working-dir.js';
+import { addPressure, pressurePass, sweepHere, sweepParallel } from './sweeps.js';
 
 export interface CleanupOptions {
   /** Absolute folder holding `offline_incidents/` and `mock_sparse_ai_cloud/`. */
@@ -119,40 +116,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
         : await sweepHere(options, control, cutoff, startMs, onFailure, holds.broadcast);
     let diskPressure: DiskPressureReport | null = null;
     if (options.diskPressure && !(Atomics.load(control, STOP) !== 0)) {
-      let pass: PressurePass;
-      if (workers > 0) {
-        // in a worker: its heap is capped (in this thread its scans grew the heap past 96 MB)
-        const { pressureInWorker } = await import('./parallel.js');
-        const done = await pressureInWorker({
-          baseDir,
-          categories: options.categories,
-          cutoff,
-          startMs,
-          dryRun,
-          control,
-          log: workersLog(options),
-          holds: holds.broadcast,
-          index: workers,
-          options: options.diskPressure,
-        });
-        for (const record of done.errors) onFailure(record);
-        pass = done.pass;
-      } else {
-        const { relievePressure } = await import('./pressure.js');
-        pass = await relievePressure({
-          options: options.diskPressure,
-          baseDir,
-          categories: options.categories,
-          dryRun,
-          startMs,
-          ageCutoff: cutoff,
-          log: threadLog(options),
-          holds: holds.broadcast.local(),
-          shouldStop: () => Atomics.load(control, STOP) !== 0,
-          onFailure,
-          sliceMs: options.sliceMs,
-        });
-      }
+      const pass = await pressurePass({ ...options, diskPressure: options.diskPressure }, workers, control, cutoff, startMs, onFailure, holds.broadcast);
       addPressure(categories, pass.results);
       diskPressure = pass.report;
       for (const f of pass.report.filesystems) {
@@ -218,102 +182,4 @@ function failureOf(log: LogSink | undefined, reason: number, deleted: number): L
   if (reason !== STOP_REASON.log && (writer.flush() || !writer.failure)) return undefined;
   const err = writer.failure;
   return { destination: writer.name, code: err?.code ?? 'EIO', message: err ? plainMessage(err) : 'the log could not be written', deleted };
-}
-
-type Results = Partial<Record<CategoryId, CategoryResult>>;
-
-/** Where workers' lines go: our own log's writer, or the host's logger. */
-function workersLog(options: CleanupOptions): WorkersLog {
-  return options.log ? { kind: 'lines', writer: options.log.writer, level: options.log.level } : { kind: 'records', logger: options.logger as HostLogger };
-}
-
-/** The log of a sweep in this thread: our own log's writer, or the host's logger. */
-function threadLog(options: CleanupOptions): SweepLog {
-  return options.log ? writerLog(options.log.writer, options.log.format) : loggerLog(options.logger as HostLogger);
-}
-
-/** Adds the disk-pressure pass's deletions (and what it kept or failed on) into the age pass's. */
-function addPressure(into: Results, pressure: Results): void {
-  for (const [id, r] of Object.entries(pressure) as [CategoryId, CategoryResult][]) {
-    const c = into[id];
-    if (c === undefined) continue;
-    for (const key of ['toDelete', 'bytesToDelete', 'deleted', 'bytesFreed', 'failed', 'skipped', 'held', 'bytesHeld'] as const) c[key] += r[key];
-    // the pressure pass saw every file left after both passes
-    c.oldestMtimeMs = r.oldestMtimeMs;
-  }
-}
-
-async function sweepHere(
-  options: CleanupOptions,
-  control: Control,
-  cutoff: number,
-  startMs: number,
-  onFailure: (r: FailureRecord) => void,
-  broadcast: HoldsBroadcast,
-): Promise<Results> {
-  const categories: Results = {};
-  const holds = broadcast.local();
-  const log = threadLog(options);
-  const writer = options.log?.writer;
-  // (the CLI only: bare names, as its workers use; the working directory is put back at the end)
-  const home = options.chdir === true ? process.cwd() : undefined;
-  try {
-    for (const id of options.categories) {
-      const category = categoryById(id);
-      const dir = path.join(options.baseDir, category.folder);
-      const onProgress = options.onProgress;
-      categories[id] = await sweepCategory(category, dir, {
-        fromCwd: home !== undefined && enter(dir),
-        cutoff,
-        startMs,
-        dryRun: options.dryRun,
-        log,
-        onFailure,
-        concurrency: options.concurrency,
-        sliceMs: options.sliceMs,
-        shouldStop: () => Atomics.load(control, STOP) !== 0,
-        onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
-        beforeRecheck: options.beforeRecheck,
-        holds,
-      });
-      // the sweep stopped deleting because the log could not be written: the run stops there
-      if (writer?.failure && writer.unwritten > 0 && !writer.flush()) requestStop(control, STOP_REASON.log);
-    }
-  } finally {
-    if (home !== undefined) returnTo(home);
-  }
-  return categories;
-}
-
-async function sweepParallel(
-  options: CleanupOptions,
-  workers: number,
-  control: Control,
-  cutoff: number,
-  startMs: number,
-  onFailure: (r: FailureRecord) => void,
-  holds: HoldsBroadcast,
-): Promise<Results> {
-  const dirs = {} as Record<CategoryId, string>;
-  for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
-  const log = workersLog(options);
-  // loaded only here: a sweep in this thread has no use for it (start-up time)
-  const { sweepInWorkers } = await import('./parallel.js');
-  return sweepInWorkers({
-    baseDir: options.baseDir,
-    categories: options.categories,
-    dirs,
-    cutoff,
-    startMs,
-    dryRun: options.dryRun,
-    workers,
-    concurrency: options.concurrency,
-    chdir: options.chdir === true,
-    mainLog: threadLog(options),
-    log,
-    control,
-    onFailure,
-    onProgress: options.onProgress,
-    holds,
-  });
 }

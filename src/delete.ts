@@ -7,6 +7,7 @@ import { decide, stillDeletable } from './plan.js';
 import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
 import { type ScannedFile, type Shard, freedBlocks, lookOf, scanFolder } from './scan.js';
 import type { SweepLog } from './sweep-log.js';
+import { Unlinks } from './unlinks.js';
 
 export interface SweepOptions {
   /** Files with an mtime strictly before this (ms since the epoch) are deleted. */
@@ -59,18 +60,6 @@ export interface SweepOptions {
   readonly beforeRecheck?: (file: ScannedFile) => void;
 }
 
-/**
- * Unlinks timed together; when the mean is above SLOW_UNLINK_MS in SLOW_WINDOWS windows in a
- * row, unlinks wait on the disk: then IN_FLIGHT_WHEN_SLOW in flight. Measured here: 0.03-0.05 ms
- * a sparse or small-file unlink, with lone windows up to 0.14 ms in a folder of 667k files (a
- * journal commit); 0.16-0.41 ms in every window with data blocks to free (discard). Switching
- * on a lone slow window made a 1M sparse run 60% slower (thread-pool unlinks contend).
- */
-const UNLINK_SAMPLE = 256;
-const SLOW_UNLINK_MS = 0.12;
-const SLOW_WINDOWS = 3;
-const IN_FLIGHT_WHEN_SLOW = 64;
-
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -81,16 +70,6 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 export async function sweepCategory(category: Category, dir: string, options: SweepOptions): Promise<CategoryResult> {
   const { cutoff, startMs, dryRun, log, onFailure } = options;
   const shouldStop = options.shouldStop ?? (() => false);
-  // Adaptive unless told: unlink synchronously while unlinks are CPU work (sparse or small files:
-  // a thread-pool round trip, and 64 unlinks queued on one folder's lock, cost more than the
-  // unlink); once they wait on the disk (freeing data blocks, online discard), keep many in
-  // flight, so that the waits overlap. Measured on 100k files: sparse, sync 1.98 s vs 64 in
-  // flight 2.44 s; real data, sync 7.07 s vs 64 in flight 4.21 s (find -delete: 1.19 / 8.76 s).
-  let concurrency = options.concurrency ?? 0;
-  const adaptive = options.concurrency === undefined;
-  let slowWindows = 0;
-  let sampled = 0;
-  let sampledMs = 0;
   const result = emptyCategoryResult(category.id, dir);
   const fail = (record: FailureRecord, msg: string): void => {
     result.failed++;
@@ -98,24 +77,13 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
     onFailure(record);
   };
 
-  let inFlight = 0;
-  let wake: (() => void) | undefined;
-  const settled = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve));
-  const settle = (): void => {
-    inFlight--;
-    if (wake) {
-      const w = wake;
-      wake = undefined;
-      w();
-    }
-  };
   const pressure = options.pressure;
   const reason = pressure ? 'disk-pressure' : undefined;
   const deletedMsg = pressure ? 'cleanup: deleted (disk pressure)' : 'cleanup: deleted';
   const wouldMsg = pressure ? 'cleanup: would delete (disk pressure)' : 'cleanup: would delete (dry run)';
   /** What deleting the file frees: for disk pressure, its blocks; else its size. Nothing while other links remain. */
   const frees = (look: { size: number; blocks: number; nlink: number }): number => (pressure ? freedBlocks(look) : look.nlink > 1 ? 0 : look.size);
-  const unlinkDone = (file: ScannedFile, freed: number, err: NodeJS.ErrnoException | null): void => {
+  const unlinks = new Unlinks<ScannedFile>(options.concurrency, (file, freed, err) => {
     if (!err) {
       result.deleted++;
       result.bytesFreed += freed;
@@ -127,38 +95,11 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       left(file.mtimeMs);
       fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
     }
-  };
-  const unlink = (file: ScannedFile, freed: number): void => {
-    if (concurrency === 0) {
-      let error: NodeJS.ErrnoException | null = null;
-      const t0 = adaptive ? performance.now() : 0;
-      try {
-        fs.unlinkSync(file.at);
-      } catch (err) {
-        error = err as NodeJS.ErrnoException;
-      }
-      if (adaptive) {
-        sampledMs += performance.now() - t0;
-        if (++sampled === UNLINK_SAMPLE) {
-          slowWindows = sampledMs / sampled > SLOW_UNLINK_MS ? slowWindows + 1 : 0;
-          if (slowWindows === SLOW_WINDOWS) concurrency = IN_FLIGHT_WHEN_SLOW;
-          sampled = 0;
-          sampledMs = 0;
-        }
-      }
-      unlinkDone(file, freed, error);
-      return;
-    }
-    inFlight++;
-    fs.unlink(file.at, (err) => {
-      unlinkDone(file, freed, err);
-      settle();
-    });
-  };
+  });
   /** Waits until one more deletion may start; false: the log cannot be written, stop deleting. */
   const mayDelete = async (): Promise<boolean> => {
-    while (log.room() - inFlight <= 0) {
-      if (inFlight > 0) await settled();
+    while (log.room() - unlinks.inFlight <= 0) {
+      if (unlinks.inFlight > 0) await unlinks.settled();
       else if ((await log.makeRoom()) === 'stop') return false;
     }
     return true;
@@ -166,7 +107,6 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
 
   const holds = options.holds;
   const folder = category.folder;
-  /** Counts and logs a file that a hold keeps. */
   /** A file that stays in the folder (young, held, skipped, failed; every file of a dry run). */
   const left = (mtimeMs: number): void => {
     if (result.oldestMtimeMs === null || mtimeMs < result.oldestMtimeMs) result.oldestMtimeMs = mtimeMs;
@@ -174,6 +114,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   // the holds' check for this folder, looked up again when the holds change
   let guard = holds?.guard;
   let heldIn = guard?.inFolder(folder);
+  /** True (and the file counted and logged) when a hold keeps it. */
   const isHeld = (follower: HoldFollower, file: ScannedFile): boolean => {
     if (follower.guard !== guard) {
       guard = follower.guard;
@@ -221,7 +162,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
           // `fresh`: nothing was awaited since the scan's own lstat of this file, a few
           // instructions ago in this same synchronous step: a second look would see the same.
           let fresh = options.beforeRecheck === undefined;
-          if (log.room() - inFlight <= 0) {
+          if (log.room() - unlinks.inFlight <= 0) {
             fresh = false;
             if (!(await mayDelete())) break;
           }
@@ -230,7 +171,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
             if (holds.changed()) {
               // No unlink decided under the old holds is left once the new ones are acknowledged.
               fresh = false;
-              while (inFlight > 0) await settled();
+              await unlinks.drain();
               holds.adopt();
             }
             if (isHeld(holds, item)) break file;
@@ -240,8 +181,8 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
           if (fresh) {
             const freed = frees(item);
             if (pressure) pressure.budget.left -= freed;
-            unlink(item, freed);
-            while (concurrency > 0 && inFlight >= concurrency) await settled();
+            unlinks.unlink(item, freed);
+            while (unlinks.full()) await unlinks.settled();
             break file;
           }
           options.beforeRecheck?.(item);
@@ -263,15 +204,15 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
             // Space comes back only when the last link goes: a file with other links frees nothing.
             const freed = frees(now);
             if (pressure) pressure.budget.left -= freed;
-            unlink(item, freed);
-            while (concurrency > 0 && inFlight >= concurrency) await settled();
+            unlinks.unlink(item, freed);
+            while (unlinks.full()) await unlinks.settled();
           }
         }
       }
     }
     // A long stretch without old files still takes new holds soon (`hold add` waits for that).
     if (holds !== undefined && !dryRun && (seen & 255) === 0 && holds.changed()) {
-      while (inFlight > 0) await settled();
+      await unlinks.drain();
       holds.adopt();
     }
     const lines = log.backpressure();
@@ -282,6 +223,6 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       sliceStart = performance.now();
     }
   }
-  while (inFlight > 0) await settled();
+  await unlinks.drain();
   return result;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runCleanup } from '../../src/cleanup.js';
 import { collectStatus } from '../../src/status.js';
 import { openLogSink } from '../../src/log.js';
-import { bucketsToHelp, estimateEntries } from '../../src/parallel.js';
+import { bucketsToHelp, estimateEntries } from '../../src/folders-apart.js';
 import { inShard } from '../../src/scan.js';
 import { STATE_NAME } from '../../src/state.js';
 import { memoryLogger } from '../helpers/logger.js';

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Unlinks timed together; when the mean is above SLOW_UNLINK_MS in SLOW_WINDOWS windows in a
+ * row, unlinks wait on the disk: then IN_FLIGHT_WHEN_SLOW in flight. Measured here: 0.03-0.05 ms
+ * a sparse or small-file unlink, with lone windows up to 0.14 ms in a folder of 667k files (a
+ * journal commit); 0.16-0.41 ms in every window with data blocks to free (discard). Switching
+ * on a lone slow window made a 1M sparse run 60% slower (thread-pool unlinks contend).
+ */
+const UNLINK_SAMPLE = 256;
+const SLOW_UNLINK_MS = 0.12;
+const SLOW_WINDOWS = 3;
+const IN_FLIGHT_WHEN_SLOW = 64;
+
+/**
+ * The unlinks of one sweep. Adaptive unless told (`concurrency`): synchronous while unlinks are
+ * CPU work (sparse or small files: a thread-pool round trip, and 64 unlinks queued on one
+ * folder's lock, cost more than the unlink); once they wait on the disk (freeing data blocks,
+ * online discard), many in flight, so that the waits overlap. Measured on 100k files: sparse,
+ * sync 1.98 s vs 64 in flight 2.44 s; real data, sync 7.07 s vs 64 in flight 4.21 s (find
+ * -delete: 1.19 / 8.76 s). `done` is called for each, in this thread, once it is over.
+ */
+export class Unlinks<T extends { readonly at: string | Buffer }> {
+  /** Unlinks started and not yet done. */
+  inFlight = 0;
+  private concurrency: number;
+  private readonly adaptive: boolean;
+  private slowWindows = 0;
+  private sampled = 0;
+  private sampledMs = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    concurrency: number | undefined,
+    private readonly done: (file: T, freed: number, err: NodeJS.ErrnoException | null) => void,
+  ) {
+    this.concurrency = concurrency ?? 0;
+    this.adaptive = concurrency === undefined;
+  }
+
+  /** Unlinks `file` (which frees `freed` bytes): at once, or started in the thread pool. */
+  unlink(file: T, freed: number): void {
+    if (this.concurrency === 0) {
+      let error: NodeJS.ErrnoException | null = null;
+      const t0 = this.adaptive ? performance.now() : 0;
+      try {
+        fs.unlinkSync(file.at);
+      } catch (err) {
+        error = err as NodeJS.ErrnoException;
+      }
+      if (this.adaptive) this.sample(performance.now() - t0);
+      this.done(file, freed, error);
+      return;
+    }
+    this.inFlight++;
+    fs.unlink(file.at, (err) => {
+      this.done(file, freed, err);
+      this.inFlight--;
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+    });
+  }
+
+  /** True while no further unlink may start (as many in flight as allowed): await `settled()`. */
+  full(): boolean {
+    return this.concurrency > 0 && this.inFlight >= this.concurrency;
+  }
+
+  /** Resolves once one more unlink in flight is done. */
+  settled(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  /** Resolves once every unlink in flight is done. */
+  async drain(): Promise<void> {
+    while (this.inFlight > 0) await this.settled();
+  }
+
+  private sample(ms: number): void {
+    this.sampledMs += ms;
+    if (++this.sampled < UNLINK_SAMPLE) return;
+    this.slowWindows = this.sampledMs / this.sampled > SLOW_UNLINK_MS ? this.slowWindows + 1 : 0;
+    if (this.slowWindows === SLOW_WINDOWS) this.concurrency = IN_FLIGHT_WHEN_SLOW;
+    this.sampled = 0;
+    this.sampledMs = 0;
+  }
+}
