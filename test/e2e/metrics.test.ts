@@ -8,9 +8,9 @@ import { makeTree, tempDir } from '../helpers/tree.js';
 
 /**
  * The built modules (dist/*.js) a run of the program loads, through a resolve hook. The program
- * that users run is one bundle (bundle/cli.js, scripts/bundle.js), where a module that is not
- * used is code that is never run; what is loaded lazily is seen in dist/, the same sources as
- * separate modules, run here through dist/cli.js. Packages are seen in both.
+ * that users run is one bundle (bundle/cli.cjs, scripts/bundle.js, loaded by bin/load.js), where
+ * a module that is not used is code that is never run; what is loaded lazily is seen in dist/,
+ * the same sources as separate modules, run here through dist/cli.js. Packages are seen in both.
  */
 async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist'): Promise<string[]> {
   const dir = tempDir('vigint-hook-');
@@ -20,7 +20,7 @@ async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist'): 
   );
   fs.writeFileSync(
     path.join(dir, 'hook.mjs'),
-    "export async function resolve(s, c, next) { const r = await next(s, c); const m = /\\/(dist|bundle)\\/([^/]+)$/.exec(r.url); if (m) process.stderr.write(`LOADED ${m[1] === 'bundle' ? 'bundle/' : ''}${m[2]}\\n`); return r; }\n",
+    "export async function resolve(s, c, next) { const r = await next(s, c); const m = /\\/(dist|bin)\\/([^/]+)$/.exec(r.url); if (m) process.stderr.write(`LOADED ${m[1] === 'bin' ? 'bin/' : ''}${m[2]}\\n`); return r; }\n",
   );
   // and, at exit, the packages loaded through require (CommonJS: pino, dotenv, picomatch)
   fs.writeFileSync(
@@ -48,10 +48,10 @@ describe('start-up: the monitoring code is loaded only by the commands that use 
     for (const m of NOT_FOR_A_PLAIN_RUN) expect(plain).not.toContain(m);
     // an exclude needs picomatch: loaded then
     expect(await loadedModules(['--dry-run', '--base-dir', base, '--exclude', 'cam3_*'])).toContain('package:picomatch');
-    // the program users run: one bundle, and still none of these packages
+    // the program users run: one bundle, read by bin/load.js, and still none of these packages
     const bundled = await loadedModules(['--dry-run', '--base-dir', base], 'bin');
-    expect(bundled).toContain('bundle/cli.js'); // the hook works
-    expect(bundled.filter((m) => !m.startsWith('bundle/'))).toEqual([]);
+    expect(bundled).toContain('bin/load.js'); // the hook works
+    expect(bundled.filter((m) => !m.startsWith('bin/'))).toEqual([]);
     const check = await loadedModules(['check', '--base-dir', base]);
     expect(check).toContain('check-command.js');
     expect(check).not.toContain('systemd-command.js');

@@ -56,7 +56,7 @@ let othersCache: string | undefined;
 export function programForOthers(): string {
   if (othersCache !== undefined) return othersCache;
   if (!isRoot || canRun(TEST_USER, BIN)) return (othersCache = BIN);
-  const stamp = `${fs.statSync(path.join(ROOT, 'bundle', 'cli.js')).mtimeMs}:${ROOT}`;
+  const stamp = `${fs.statSync(path.join(ROOT, 'bundle', 'cli.cjs')).mtimeMs}:${ROOT}`;
   const hash = crypto.createHash('sha256').update(stamp).digest('hex').slice(0, 12);
   const dir = path.join(os.tmpdir(), `vigint-cleanup-program-${hash}`);
   const program = path.join(dir, 'bin', 'vigint-cleanup.js');
