@@ -10,7 +10,7 @@ import { cutoffMs } from './plan.js';
 import { type CategoryResult, type CleanupResult, type FailureRecord, type LogFailure, MAX_ERRORS, sumTallies } from './result.js';
 import { formatDays, formatMB } from './format.js';
 import { readState, writeState } from './state.js';
-import { addPressure, pressurePass, sweepHere, sweepParallel } from './sweeps.js';
+import { type RunPass, addPressure, pressurePass, sweepHere, sweepParallel } from './sweeps.js';
 
 export interface CleanupOptions {
   /** Absolute folder holding `offline_incidents/` and `mock_sparse_ai_cloud/`. */
@@ -110,20 +110,18 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
     const onFailure = (record: FailureRecord): void => {
       if (errors.length < MAX_ERRORS) errors.push(record);
     };
-    const categories =
-      workers > 0
-        ? await sweepParallel(options, workers, control, cutoff, startMs, onFailure, holds.broadcast)
-        : await sweepHere(options, control, cutoff, startMs, onFailure, holds.broadcast);
+    const pass: RunPass = { options, workers, control, cutoff, startMs, onFailure, holds: holds.broadcast };
+    const categories = workers > 0 ? await sweepParallel(pass) : await sweepHere(pass);
     let diskPressure: DiskPressureReport | null = null;
     if (options.diskPressure && !(Atomics.load(control, STOP) !== 0)) {
-      const pass = await pressurePass({ ...options, diskPressure: options.diskPressure }, workers, control, cutoff, startMs, onFailure, holds.broadcast);
-      addPressure(categories, pass.results);
-      diskPressure = pass.report;
-      for (const f of pass.report.filesystems) {
+      const relieved = await pressurePass(pass, options.diskPressure);
+      addPressure(categories, relieved.results);
+      diskPressure = relieved.report;
+      for (const f of relieved.report.filesystems) {
         if (!f.reached) {
           logger.warn(
             { mount: f.mount, freeBytes: f.freeAfter, targetBytes: f.targetBytes, dryRun },
-            `cleanup: the free-space target (${pass.report.target}) ${dryRun ? 'would not be' : 'could not be'} reached on ${f.mount}: nothing old enough is left to delete`,
+            `cleanup: the free-space target (${relieved.report.target}) ${dryRun ? 'would not be' : 'could not be'} reached on ${f.mount}: nothing old enough is left to delete`,
           );
         }
       }

@@ -37,14 +37,21 @@ export function addPressure(into: Results, pressure: Results): void {
   }
 }
 
-export async function sweepHere(
-  options: CleanupOptions,
-  control: Control,
-  cutoff: number,
-  startMs: number,
-  onFailure: (r: FailureRecord) => void,
-  broadcast: HoldsBroadcast,
-): Promise<Results> {
+/** What each pass of a run is given. */
+export interface RunPass {
+  readonly options: CleanupOptions;
+  /** Worker threads of the age pass (0: this thread). */
+  readonly workers: number;
+  readonly control: Control;
+  readonly cutoff: number;
+  readonly startMs: number;
+  readonly onFailure: (r: FailureRecord) => void;
+  /** The holds as they change during the run. */
+  readonly holds: HoldsBroadcast;
+}
+
+/** The age pass in this thread. */
+export async function sweepHere({ options, control, cutoff, startMs, onFailure, holds: broadcast }: RunPass): Promise<Results> {
   const categories: Results = {};
   const holds = broadcast.local();
   const log = threadLog(options);
@@ -79,15 +86,8 @@ export async function sweepHere(
   return categories;
 }
 
-export async function sweepParallel(
-  options: CleanupOptions,
-  workers: number,
-  control: Control,
-  cutoff: number,
-  startMs: number,
-  onFailure: (r: FailureRecord) => void,
-  holds: HoldsBroadcast,
-): Promise<Results> {
+/** The age pass in worker threads. */
+export async function sweepParallel({ options, workers, control, cutoff, startMs, onFailure, holds }: RunPass): Promise<Results> {
   const dirs = {} as Record<CategoryId, string>;
   for (const id of options.categories) dirs[id] = path.join(options.baseDir, categoryById(id).folder);
   const log = workersLog(options);
@@ -113,15 +113,8 @@ export async function sweepParallel(
 }
 
 /** The disk-pressure pass: in a worker of its own when the run has workers, else in this thread. */
-export async function pressurePass(
-  options: CleanupOptions & { readonly diskPressure: DiskPressureOptions },
-  workers: number,
-  control: Control,
-  cutoff: number,
-  startMs: number,
-  onFailure: (r: FailureRecord) => void,
-  holds: HoldsBroadcast,
-): Promise<PressurePass> {
+export async function pressurePass(pass: RunPass, diskPressure: DiskPressureOptions): Promise<PressurePass> {
+  const { options, workers, control, cutoff, startMs, onFailure, holds } = pass;
   const { baseDir, dryRun } = options;
   if (workers > 0) {
     // in a worker: its heap is capped (in this thread its scans grew the heap past 96 MB)
@@ -136,14 +129,14 @@ export async function pressurePass(
       log: workersLog(options),
       holds,
       index: workers,
-      options: options.diskPressure,
+      options: diskPressure,
     });
     for (const record of done.errors) onFailure(record);
     return done.pass;
   }
   const { relievePressure } = await import('./pressure.js');
   return relievePressure({
-    options: options.diskPressure,
+    options: diskPressure,
     baseDir,
     categories: options.categories,
     dryRun,

@@ -27,22 +27,27 @@ function longBase(length = 4_032, files = 600): { root: string; base: string } {
   return { root, base };
 }
 
+/** A dry run, then a real run: every old file (`old` of them) found, then deleted, no failure. */
+async function dryThenReal(root: string, base: string, old: number): Promise<void> {
+  const log = path.join(root, 'c.log');
+  const dry = await runCli(['--base-dir', base, '--dry-run', '--json', '--log-file', log], { cwd: '/' });
+  expect(dry.code).toBe(0);
+  expect((JSON.parse(dry.stdout) as { totals: { toDelete: number } }).totals.toDelete).toBe(old);
+  const real = await runCli(['--base-dir', base, '--json', '--log-file', log], { cwd: '/' });
+  const doc = JSON.parse(real.stdout) as { totals: { deleted: number; failed: number }; errors: unknown[] };
+  expect(doc.errors).toEqual([]);
+  expect(doc.totals).toMatchObject({ deleted: old, failed: 0 });
+  expect(real.code).toBe(0);
+  expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toEqual([]);
+  expect(fs.readdirSync(path.join(base, 'mock_sparse_ai_cloud'))).toEqual([]);
+}
+
 describe('base folders with paths near PATH_MAX (4,096 bytes)', () => {
-  it('the dry run and the real run agree: every old file deleted, no ENAMETOOLONG', async () => {
-    const { root, base } = longBase();
+  it('in worker threads (8,000 entries and more): the dry run and the real run agree, no ENAMETOOLONG', async () => {
+    const { root, base } = longBase(4_032, 8_200);
     try {
       expect(base.length).toBe(4_032);
-      const log = path.join(root, 'c.log');
-      const dry = await runCli(['--base-dir', base, '--dry-run', '--json', '--log-file', log], { cwd: '/' });
-      expect(dry.code).toBe(0);
-      expect((JSON.parse(dry.stdout) as { totals: { toDelete: number } }).totals.toDelete).toBe(700);
-      const real = await runCli(['--base-dir', base, '--json', '--log-file', log], { cwd: '/' });
-      const doc = JSON.parse(real.stdout) as { totals: { deleted: number; failed: number }; errors: unknown[] };
-      expect(doc.errors).toEqual([]);
-      expect(doc.totals).toMatchObject({ deleted: 700, failed: 0 });
-      expect(real.code).toBe(0);
-      expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toEqual([]);
-      expect(fs.readdirSync(path.join(base, 'mock_sparse_ai_cloud'))).toEqual([]);
+      await dryThenReal(root, base, 8_300);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
@@ -52,17 +57,7 @@ describe('base folders with paths near PATH_MAX (4,096 bytes)', () => {
     // 4,070 + '/offline_incidents/offline_incident_N.txt': over 4,095 bytes, too long to name whole
     const { root, base } = longBase(4_070, 30);
     try {
-      const log = path.join(root, 'c.log');
-      const dry = await runCli(['--base-dir', base, '--dry-run', '--json', '--log-file', log], { cwd: '/' });
-      expect(dry.code).toBe(0);
-      expect((JSON.parse(dry.stdout) as { totals: { toDelete: number } }).totals.toDelete).toBe(130);
-      const real = await runCli(['--base-dir', base, '--json', '--log-file', log], { cwd: '/' });
-      const doc = JSON.parse(real.stdout) as { totals: { deleted: number; failed: number }; errors: unknown[] };
-      expect(doc.errors).toEqual([]);
-      expect(doc.totals).toMatchObject({ deleted: 130, failed: 0 });
-      expect(real.code).toBe(0);
-      expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toEqual([]);
-      expect(fs.readdirSync(path.join(base, 'mock_sparse_ai_cloud'))).toEqual([]);
+      await dryThenReal(root, base, 130);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
