@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomHex } from './random-hex.js';
 
 /**
  * Replaces `file` in one step: the data goes to a new temporary file beside it, which is then
@@ -9,7 +9,7 @@ import path from 'node:path';
  * redirect the write onto a file of ours. On failure the temporary file (ours) is removed.
  */
 export function writeFileAtomic(file: string, data: string, mode = 0o644): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomHex(6)}.tmp`);
   let created = false;
   try {
     const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);

@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from './errors.js';
 import { versionIncludes } from './holds.js';
+import { randomHex } from './random-hex.js';
 
 /**
  * The handshake that makes a hold added during a real run protect its files from that run:
@@ -22,7 +22,7 @@ export const CLEANUP_LOCK_NAME = '.vigint-cleanup.lock';
  */
 export function acknowledgeHolds(baseDir: string, version: string, pid: number = process.pid): void {
   const file = path.join(baseDir, SEEN_NAME);
-  const temp = `${file}.${pid}.${crypto.randomBytes(4).toString('hex')}`;
+  const temp = `${file}.${pid}.${randomHex(4)}`;
   fs.symlinkSync(`${pid}:${version}`, temp);
   try {
     fs.renameSync(temp, file);

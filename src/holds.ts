@@ -1,10 +1,10 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CleanupError, EXIT, errnoCode, errorMessage, usageError } from './errors.js';
 import { holdEndMs, parseHoldPattern } from './hold-pattern.js';
 import { readRegularFile } from './read-file.js';
+import { randomHex } from './random-hex.js';
 
 export const HOLDS_NAME = '.vigint-holds.json';
 export const HOLDS_LOCK_NAME = '.vigint-holds.lock';
@@ -134,7 +134,7 @@ function writeHolds(file: string, holds: readonly Hold[]): void {
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
   }
-  const temp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  const temp = `${file}.${process.pid}.${randomHex(4)}.tmp`;
   const fd = fs.openSync(temp, 'wx', 0o644);
   try {
     fs.writeFileSync(fd, `${JSON.stringify({ format: FORMAT, holds }, null, 2)}\n`);
