@@ -67,7 +67,8 @@ await build({
   format: 'cjs',
   plugins: [builtinDefaults, commanderChildProcess],
   define: { 'import.meta.url': '__vigintUrl' },
-  banner: { js: "var __vigintUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // ("use strict" first: the sources are ES modules, strict; the banner would end the directive prologue)
+  banner: { js: "'use strict'; var __vigintUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 // The worker thread: an ES module (a Worker takes its URL).
 await build({
@@ -75,17 +76,17 @@ await build({
   entryPoints: ['dist/sweep-worker.js'],
   outfile: 'bundle/sweep-worker.js',
   format: 'esm',
-  // commander is not in it, but pino-free CommonJS helpers may be: a require in an ES module
-  banner: { js: "import { createRequire as __vigintRequire } from 'node:module'; const require = __vigintRequire(import.meta.url);" },
 });
 fs.writeFileSync(new URL('README', out), 'Built by `npm run build` (scripts/bundle.js) from dist/: the program the bin runs. Not edited by hand.\n');
 
 // The code cache: made after a dry run and a status of a small tree, so that it holds the
-// functions such runs compile, not only the top level. A failure here leaves no cache: the
-// program then starts as it would without one.
-const { loadProgram, CACHE_FILE } = await import('../bin/load.js');
-const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'vigint-bundle-'));
+// functions such runs compile, not only the top level, and stored with the source it was made
+// from (bin/load.js uses it only with that very source). A failure here leaves no cache and says
+// so; the program then starts as it would without one, and the build goes on.
+let tree;
 try {
+  const { loadProgram, cacheFile, CACHE_FILE } = await import('../bin/load.js');
+  tree = fs.mkdtempSync(path.join(os.tmpdir(), 'vigint-bundle-'));
   for (const folder of ['offline_incidents', 'mock_sparse_ai_cloud']) fs.mkdirSync(path.join(tree, folder));
   const old = new Date(Date.now() - 40 * 86_400_000);
   for (const [folder, name] of [['offline_incidents', 'offline_incident_1.txt'], ['mock_sparse_ai_cloud', 'a.mp4'], ['mock_sparse_ai_cloud', 'a.json']]) {
@@ -93,16 +94,16 @@ try {
     fs.writeFileSync(file, 'x');
     fs.utimesSync(file, old, old);
   }
-  const { program, script } = loadProgram({ cache: false });
+  const { program, script, source } = loadProgram({ cache: false });
   const quiet = { write: () => true, isTTY: false };
   const deps = { env: { PATH: process.env.PATH ?? '' }, cwd: tree, stdout: quiet, stderr: quiet };
   const log = ['--log-file', path.join(tree, 'c.log')];
   for (const argv of [['--dry-run', '--base-dir', tree, ...log], ['--dry-run', '--json', '--base-dir', tree, ...log], ['status', '--base-dir', tree]]) {
     await program.main(argv, deps);
   }
-  fs.writeFileSync(CACHE_FILE, script.createCachedData());
+  fs.writeFileSync(CACHE_FILE, cacheFile(source, script.createCachedData()));
 } catch (err) {
   console.warn(`scripts/bundle.js: no code cache (${err instanceof Error ? err.message : err}); the program starts without one`);
 } finally {
-  fs.rmSync(tree, { recursive: true, force: true });
+  if (tree !== undefined) fs.rmSync(tree, { recursive: true, force: true });
 }

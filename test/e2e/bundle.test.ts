@@ -1,19 +1,28 @@
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROOT, spawnCapture } from '../helpers/cli.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
 /**
  * The program is bundle/cli.cjs, loaded by bin/load.js with V8's code cache (cli.cjs.cache). The
- * cache only speeds the start: a cache that is missing, damaged, or older than the bundle must
- * change nothing of what the program does.
+ * cache only speeds the start: it is used only with the very source it was made from, and a
+ * cache that is missing, damaged, not a file, or of another source changes nothing of what the
+ * program does.
  */
 function copyOfProgram(): string {
   const dir = tempDir('vigint-program-');
-  for (const part of ['bin', 'bundle', 'package.json']) fs.cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true, preserveTimestamps: true });
+  for (const part of ['bin', 'bundle', 'package.json']) fs.cpSync(path.join(ROOT, part), path.join(dir, part), { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
+}
+
+/** Whether the copy's loader gives V8 the cache (and V8 takes it). */
+function cacheUsed(program: string): boolean {
+  const url = pathToFileURL(path.join(program, 'bin', 'load.js')).href;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); process.stdout.write(String(m.loadProgram().cacheUsed));`], { encoding: 'utf8', timeout: 10_000 }) === 'true';
 }
 
 async function dryRun(program: string, base: string): Promise<{ code: number | null; report: unknown; stderr: string }> {
@@ -27,8 +36,16 @@ async function dryRun(program: string, base: string): Promise<{ code: number | n
 }
 
 describe('the code cache', () => {
-  it('is made by the build, and a missing, damaged or older one changes nothing but the start-up time', async () => {
-    expect(fs.statSync(path.join(ROOT, 'bundle', 'cli.cjs.cache')).size).toBeGreaterThan(10_000);
+  it('is used by a copy whose files have new times (as npm install leaves them), and is strict code', () => {
+    const program = copyOfProgram();
+    const stamp = new Date('1985-10-26T08:15:00Z');
+    fs.utimesSync(path.join(program, 'bundle', 'cli.cjs.cache'), stamp, stamp);
+    expect(cacheUsed(program)).toBe(true);
+    // the sources are ES modules, strict: so must the bundle be
+    expect(fs.readFileSync(path.join(ROOT, 'bundle', 'cli.cjs'), 'utf8').startsWith("'use strict';")).toBe(true);
+  });
+
+  it('a missing, damaged, FIFO or other-source cache changes nothing but the start-up time', async () => {
     const base = tempDir();
     makeTree(base, {
       'offline_incidents/offline_incident_1.txt': { ageDays: 40 },
@@ -37,19 +54,35 @@ describe('the code cache', () => {
     });
     const program = copyOfProgram();
     const cache = path.join(program, 'bundle', 'cli.cjs.cache');
+    const original = fs.readFileSync(cache);
     const expected = await dryRun(program, base);
     expect(expected.code).toBe(0);
     expect(expected.stderr).toBe('');
     expect((expected.report as { totals: { toDelete: number } }).totals.toDelete).toBe(2);
 
-    fs.writeFileSync(cache, fs.readFileSync(cache).subarray(0, 5_000)); // cut short
+    fs.writeFileSync(cache, original.subarray(0, 5_000)); // cut short
     expect(await dryRun(program, base)).toEqual(expected);
     fs.writeFileSync(cache, Buffer.alloc(200_000, 0x5a)); // not a cache at all
     expect(await dryRun(program, base)).toEqual(expected);
     fs.rmSync(cache); // none
     expect(await dryRun(program, base)).toEqual(expected);
-    fs.copyFileSync(path.join(ROOT, 'bundle', 'cli.cjs.cache'), cache);
-    fs.utimesSync(cache, new Date('2020-01-01'), new Date('2020-01-01')); // older than the bundle
+    execFileSync('mkfifo', [cache]); // a FIFO: never read (it would wait for a writer)
     expect(await dryRun(program, base)).toEqual(expected);
+    expect(cacheUsed(program)).toBe(false);
+    fs.rmSync(cache);
+
+    // The bundle changed in place, same length, same times: V8 alone would run the cached
+    // (old) program. The cache is of another source now: not used; the program on disk runs.
+    fs.writeFileSync(cache, original);
+    const bundle = path.join(program, 'bundle', 'cli.cjs');
+    const text = fs.readFileSync(bundle, 'utf8');
+    const from = 'Files to be deleted:';
+    expect(text).toContain(from);
+    fs.writeFileSync(bundle, text.replace(from, 'Files TO BE deleted:'));
+    const stamp = new Date('1985-10-26T08:15:00Z');
+    for (const f of [bundle, cache]) fs.utimesSync(f, stamp, stamp);
+    expect(cacheUsed(program)).toBe(false);
+    const r = await spawnCapture(process.execPath, [path.join(program, 'bin', 'vigint-cleanup.js'), '--dry-run', '--base-dir', base, '--log-file', path.join(base, 'c.log')], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    expect(r.stdout).toContain('Files TO BE deleted:');
   });
 });
