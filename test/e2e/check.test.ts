@@ -50,6 +50,24 @@ describe('vigint-cleanup check (Nagios plugin conventions)', () => {
     expect(age).toBeLessThan(3 * 3600 + 60);
   });
 
+  it('files on hold past the retention are kept on purpose: not counted as a cleanup that does not work', async () => {
+    const base = freshTree();
+    makeTree(base, {
+      'offline_incidents/offline_incident_case7.txt': { ageDays: 90 },
+      'mock_sparse_ai_cloud/case7.mp4': { ageDays: 90, size: 4096 },
+      'mock_sparse_ai_cloud/other.mp4': { ageDays: 90, size: 1000 },
+    });
+    ran(base, 3 * HOUR);
+    expect(await check(base)).toMatchObject({ code: 2, state: 'CRITICAL', pastRetention: 3 });
+    const hold = await runCli(['hold', 'add', '*case7*', '--base-dir', base]);
+    expect(hold.code).toBe(0);
+    const r = await check(base);
+    expect(r).toMatchObject({ code: 2, state: 'CRITICAL', pastRetention: 1 });
+    expect(r.line).toContain('1 file(s), 1000 B');
+    await runCli(['hold', 'add', 'other.mp4', '--base-dir', base]);
+    expect(await check(base)).toMatchObject({ code: 0, state: 'OK', pastRetention: 0 });
+  });
+
   it('the last success is older than --max-age (default 48 h): CRITICAL, exit 2; a larger --max-age or CLEANUP_INTERVAL_HOURS: OK', async () => {
     const base = freshTree();
     ran(base, 50 * HOUR);
