@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { Output } from './args.js';
 import { type Env, checkBaseDir, resolveBaseDir } from './config.js';
 import { EXIT, usageError } from './errors.js';
@@ -7,6 +6,7 @@ import type { HoldFlags, HoldInvocation } from './hold-args.js';
 import { parseHoldPattern, parseUntil } from './hold-pattern.js';
 import { countHeld, formatAdded, formatHoldList, formatHoldListJson } from './hold-report.js';
 import { type Hold, holdsPath, loadHolds, updateHolds } from './holds.js';
+import { userName } from './command-context.js';
 
 /** What the hold commands take from cli.ts's context. */
 export interface HoldContext {
@@ -15,14 +15,6 @@ export interface HoldContext {
   readonly stdout: Output;
   readonly stderr: Output;
   readonly now: () => number;
-}
-
-function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return `uid ${process.getuid?.() ?? '?'}`;
-  }
 }
 
 function baseDirOf(flags: HoldFlags, ctx: HoldContext): string {
@@ -44,7 +36,7 @@ async function add(patterns: readonly string[], flags: HoldFlags, ctx: HoldConte
   if (flags.reason !== undefined && flags.reason.trim() === '') throw usageError('--reason is empty: say why the files are kept, or leave the option out');
   const baseDir = baseDirOf(flags, ctx);
   const when = new Date(nowMs).toISOString();
-  const added: Hold[] = [...new Set(patterns)].map((pattern) => ({ pattern, reason: flags.reason ?? null, who: currentUser(), when, until }));
+  const added: Hold[] = [...new Set(patterns)].map((pattern) => ({ pattern, reason: flags.reason ?? null, who: userName(), when, until }));
 
   const { result: replaced, version } = await updateHolds(baseDir, (current) => {
     const holds = [...current];

@@ -35,7 +35,7 @@ async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist'): 
 // (size.js is not here: the cleanup's --min-free parses with it)
 const MONITORING = ['check-command.js', 'check.js', 'systemd-command.js', 'systemd.js', 'metrics.js', 'mounts.js', 'pressure.js'];
 /** What else a plain cleanup does without: other commands, workers, pino, dotenv (no .env), picomatch (no holds). */
-const NOT_FOR_A_PLAIN_RUN = ['cron.js', 'status.js', 'status-report.js', 'parallel.js', 'package:pino', 'package:dotenv', 'package:picomatch'];
+const NOT_FOR_A_PLAIN_RUN = ['cron.js', 'cron-command.js', 'status.js', 'status-report.js', 'parallel.js', 'package:pino', 'package:dotenv', 'package:picomatch'];
 
 describe('start-up: the monitoring code is loaded only by the commands that use it', () => {
   it('a plain cleanup loads none of it; check and systemd load theirs', async () => {
