@@ -4,6 +4,7 @@ import type { CategoryResult } from './result.js';
 import { type Shard, shareOf } from './scan.js';
 import { type ParallelSweep, SweepTotals } from './sweep-totals.js';
 import { SweepWorker, logBatches, withWorkers, workerTask } from './worker-pool.js';
+import { enter } from './working-dir.js';
 
 /** Hash buckets of the largest folder, when the other folder's worker takes some of them. */
 const BUCKETS = 16;
@@ -67,15 +68,8 @@ export async function sweepFoldersApart(job: ParallelSweep): Promise<Partial<Rec
   // with two folders, the smaller one's worker helps with the largest
   const help = second && byEntries.length === 2 ? bucketsToHelp(second.entries, first.entries) : 0;
   const home = process.cwd();
-  let inCwd: CategoryId | undefined;
-  if (job.chdir) {
-    try {
-      process.chdir(job.dirs[largest]);
-      inCwd = largest;
-    } catch {
-      // not a folder we can enter: its worker finds that out and reports it, with full paths
-    }
-  }
+  // a folder that cannot be entered: its worker finds that out and reports it, with full paths
+  const inCwd: CategoryId | undefined = job.chdir && enter(job.dirs[largest]) ? largest : undefined;
   const sweep = async (worker: SweepWorker, id: CategoryId, share: Shard | 'whole'): Promise<void> => {
     totals.add(id, await worker.request({ type: 'sweep', id, share, fromCwd: id === inCwd }, 'swept'));
   };

@@ -18,15 +18,9 @@ import { type CommonTask, SweepWorker, type WorkersLog, logBatches, withWorkers,
 
 export type { HostLogger, WorkersLog } from './worker-pool.js';
 
-interface FolderJob {
-  readonly baseDir: string;
-  readonly categories: readonly CategoryId[];
-  readonly dirs: Readonly<Record<CategoryId, string>>;
-  readonly workers: number;
-  readonly chdir: boolean;
-  readonly control: Control;
+/** A job walking the folders (a sweep's or status's): what a parallel sweep is told of them. */
+interface FolderJob extends Pick<ParallelSweep, 'baseDir' | 'categories' | 'dirs' | 'workers' | 'chdir' | 'control' | 'holds'> {
   readonly log?: WorkersLog | undefined;
-  readonly holds?: HoldsBroadcast | undefined;
   /** A folder the process could not change into (not a missing one: that is 0 files). */
   readonly onUnreadable: (id: CategoryId, record: FailureRecord) => void;
   /** Asks every worker for its share of the folder `id` (the working directory, with chdir). */
