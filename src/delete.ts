@@ -131,7 +131,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
 
   let sliceStart = performance.now();
   let seen = 0;
-  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard })) {
+  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: dryRun })) {
     if (shouldStop()) break;
     seen++;
     // (`break file`: done with this file; the loop's tail below still runs)

@@ -127,7 +127,7 @@ export async function measureFolder(
   const errors: FailureRecord[] = [];
   let sliceStart = performance.now();
   let seen = 0;
-  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: at.fromCwd, shard: at.shard })) {
+  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: at.fromCwd, shard: at.shard, batch: true })) {
     if (at.shouldStop?.()) break;
     if ('failure' in item) {
       figures.failed++;

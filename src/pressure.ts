@@ -92,7 +92,7 @@ export async function relievePressure(run: PressureRun): Promise<PressurePass> {
       const histogram = new AgeHistogram();
       for (const id of ids) {
         const category = categoryById(id);
-        for (const item of scanFolder(path.join(run.baseDir, category.folder), nameClassifier(category))) {
+        for (const item of scanFolder(path.join(run.baseDir, category.folder), nameClassifier(category), { batch: true })) {
           if ('failure' in item) continue; // the age pass reported it
           if (run.holds.guard.heldBy(category.folder, item.name) !== undefined) continue;
           if (item.mtimeMs < run.ageCutoff) {

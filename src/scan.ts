@@ -1,7 +1,11 @@
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
+import os from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 import type { FileKind } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
 import type { FileLook } from './plan.js';
+import { type NativeFolder, type NativeScanner, nativeScanner } from './native-scan.js';
 import { RawNames, escapeRawName } from './raw-names.js';
 import type { FailureRecord } from './result.js';
 
@@ -40,10 +44,36 @@ export interface Shard {
 /** The `index`-th of `count` equal shares. */
 export const shareOf = (index: number, count: number): Shard => ({ from: index, to: index + 1, count });
 
-/** FNV-1a over the name's UTF-16 units: cheap, stable, and spreads numbered names evenly. */
+/** One byte into an FNV-1a hash. */
+const fnv = (h: number, byte: number): number => Math.imul(h ^ byte, 0x01000193);
+
+/**
+ * FNV-1a over the name's UTF-8 bytes (as the native scanner hashes the bytes it reads, so that
+ * both ways of scanning share a folder alike): cheap, stable, and spreads numbered names evenly.
+ */
 export function inShard(name: string, shard: Shard): boolean {
   let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c < 0x80) {
+      h = fnv(h, c);
+      continue;
+    }
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < name.length) {
+      const low = name.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low < 0xe000) {
+        c = ((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    if (c < 0x800) {
+      h = fnv(fnv(h, 0xc0 | (c >> 6)), 0x80 | (c & 63));
+    } else if (c < 0x10000) {
+      h = fnv(fnv(fnv(h, 0xe0 | (c >> 12)), 0x80 | ((c >> 6) & 63)), 0x80 | (c & 63));
+    } else {
+      h = fnv(fnv(fnv(fnv(h, 0xf0 | (c >> 18)), 0x80 | ((c >> 12) & 63)), 0x80 | ((c >> 6) & 63)), 0x80 | (c & 63));
+    }
+  }
   const bucket = (h >>> 0) % shard.count;
   return bucket >= shard.from && bucket < shard.to;
 }
@@ -96,10 +126,19 @@ function failure(path: string, err: unknown): ScanFailure {
 export function* scanFolder(
   dir: string,
   classify: (name: string) => FileKind | undefined,
-  options: { readonly fromCwd?: boolean | undefined; readonly shard?: Shard | undefined } = {},
+  options: { readonly fromCwd?: boolean | undefined; readonly shard?: Shard | undefined; readonly batch?: boolean | undefined } = {},
 ): Generator<ScannedFile | ScanFailure, void, undefined> {
   const { fromCwd = false, shard } = options;
   const split = shard !== undefined && (shard.from > 0 || shard.to < shard.count);
+  const native = nativeScanner();
+  if (native) {
+    const folder = native.open(Buffer.from(`${fromCwd ? '.' : dir}\0`));
+    // one it cannot open: Node's fs below says why, in its own words (a missing folder: nothing)
+    if (typeof folder !== 'number') {
+      yield* scanNative(native, folder, dir, classify, { fromCwd, shard: split ? shard : undefined, batch: options.batch ?? false });
+      return;
+    }
+  }
   let handle: fs.Dir;
   try {
     handle = fs.opendirSync(fromCwd ? '.' : dir, { bufferSize: 128 });
@@ -168,5 +207,150 @@ export function* scanFolder(
     }
   } finally {
     handle.closeSync();
+  }
+}
+
+/** d_type values (dirent.h) that may be a regular file: a regular file, or not said. */
+const DT_UNKNOWN = 0;
+const DT_REG = 8;
+const { S_IFMT, S_IFREG } = fs.constants;
+const ENOENT = -os.constants.errno.ENOENT;
+
+/** A failure of a system call, as Node words it (`EIO: i/o error, scandir '/x'`). */
+function systemError(errno: number, syscall: string, path: string): NodeJS.ErrnoException {
+  const [code, description] = getSystemErrorMap().get(-errno) ?? ['EUNKNOWN', 'unknown error'];
+  return Object.assign(new Error(`${code}: ${description}, ${syscall} '${path}'`), { errno, code, syscall, path });
+}
+
+/** The files of a scan's folder, as the native scanner reads them: one block at a time. */
+interface Block {
+  readonly names: Buffer;
+  readonly types: Uint8Array;
+  readonly ends: Int32Array;
+  /** Per entry of the block: 1 if it is looked at (its name matched, and it may be a regular file). */
+  readonly marks: Uint8Array;
+  readonly shown: string[];
+  readonly kinds: (FileKind | undefined)[];
+  /** 8 numbers per entry (see native/scan.c), for a whole block looked at in one call. */
+  readonly stats: Float64Array;
+}
+
+const BLOCK_ENTRIES = 2048;
+
+function newBlock(): Block {
+  return {
+    names: Buffer.allocUnsafe(64 << 10),
+    types: new Uint8Array(BLOCK_ENTRIES),
+    ends: new Int32Array(BLOCK_ENTRIES),
+    marks: new Uint8Array(BLOCK_ENTRIES),
+    shown: new Array<string>(BLOCK_ENTRIES).fill(''),
+    kinds: new Array<FileKind | undefined>(BLOCK_ENTRIES).fill(undefined),
+    stats: new Float64Array(8 * BLOCK_ENTRIES),
+  };
+}
+
+/**
+ * scanFolder with the native scanner: the same files, the same failures, in the same order.
+ * Names come as bytes, so a name that is not valid UTF-8 is known as it is (no second listing).
+ * `batch`: a whole block's files are looked at in one call before the first is yielded (a dry
+ * run, status: ~40% less time in two threads, measured); otherwise each file right before it is
+ * yielded, so that a real run's unlink follows its lstat with nothing between (see delete.ts).
+ */
+function* scanNative(
+  native: NativeScanner,
+  folder: NativeFolder,
+  dir: string,
+  classify: (name: string) => FileKind | undefined,
+  options: { readonly fromCwd: boolean; readonly shard: Shard | undefined; readonly batch: boolean },
+): Generator<ScannedFile | ScanFailure, void, undefined> {
+  const { fromCwd, shard, batch } = options;
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const b = newBlock();
+  const one = new Float64Array(8);
+  try {
+    if (!fromCwd) {
+      // listed but not searchable (mode r--): one failure of the folder, as in scanFolder
+      try {
+        fs.accessSync(dir, fs.constants.X_OK);
+      } catch (err) {
+        yield failure(dir, err);
+        return;
+      }
+    }
+    for (;;) {
+      const count = native.read(folder, b.names, b.types, b.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
+      if (count < 0) {
+        yield failure(dir, systemError(count, 'scandir', dir));
+        return;
+      }
+      if (count === 0) return;
+      // the names that matched and may be regular files
+      for (let i = 0, start = 0; i < count; start = b.ends[i] as number, i++) {
+        b.marks[i] = 0;
+        const type = b.types[i];
+        if (type !== DT_REG && type !== DT_UNKNOWN) continue;
+        const name = b.names.toString('utf8', start, (b.ends[i] as number) - 1);
+        const kind = classify(name);
+        if (kind === undefined) continue;
+        b.marks[i] = 1;
+        b.shown[i] = name;
+        b.kinds[i] = kind;
+      }
+      if (batch) native.lstatMany(folder, b.names, b.ends, b.marks, count, b.stats);
+      for (let i = 0, start = 0; i < count; start = b.ends[i] as number, i++) {
+        if (b.marks[i] === 0) continue;
+        let name = b.shown[i] as string;
+        const kind = b.kinds[i] as FileKind;
+        const end = (b.ends[i] as number) - 1;
+        let at: string | Buffer = fromCwd ? name : prefix + name;
+        if (name.includes('\uFFFD') && !isUtf8(b.names.subarray(start, end))) {
+          const raw = Buffer.from(b.names.subarray(start, end));
+          name = escapeRawName(raw);
+          at = fromCwd ? raw : Buffer.concat([Buffer.from(prefix), raw]);
+        }
+        const path = prefix + name;
+        let stat = b.stats;
+        let o = i * 8;
+        if (!batch) {
+          stat = one;
+          o = 0;
+          const r = native.lstat(folder, b.names, start, one);
+          if (r < 0) one[0] = r;
+        }
+        const mode = stat[o] as number;
+        if (mode === ENOENT) continue; // gone since the listing
+        if (mode < 0) {
+          // rare: Node's own lstat, for its words (or the file, if it is readable now)
+          let s: fs.Stats | undefined;
+          try {
+            s = fs.lstatSync(at, { throwIfNoEntry: false });
+          } catch (err) {
+            yield failure(path, err);
+            continue;
+          }
+          if (s === undefined || !s.isFile()) continue;
+          yield { name, path, at, kind, size: s.size, blocks: s.blocks, nlink: s.nlink, isFile: true, dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+          continue;
+        }
+        // not a regular file after all (d_type unknown): not ours
+        if ((mode & S_IFMT) !== S_IFREG) continue;
+        yield {
+          name,
+          path,
+          at,
+          kind,
+          size: stat[o + 3] as number,
+          blocks: stat[o + 4] as number,
+          nlink: stat[o + 5] as number,
+          isFile: true,
+          dev: stat[o + 1] as number,
+          ino: stat[o + 2] as number,
+          mtimeMs: stat[o + 6] as number,
+          ctimeMs: stat[o + 7] as number,
+        };
+      }
+    }
+  } finally {
+    native.close(folder);
   }
 }

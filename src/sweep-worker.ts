@@ -18,6 +18,7 @@ import { type CategoryResult, type FailureRecord, MAX_ERRORS } from './result.js
 import type { DiskPressureOptions, PressurePass } from './pressure.js';
 import type { Shard } from './scan.js';
 import { type CategoryStatus, measureFolder } from './figures.js';
+import { useNative } from './native-scan.js';
 import { WorkerLog } from './worker-log.js';
 
 export interface WorkerTask {
@@ -32,6 +33,8 @@ export interface WorkerTask {
   /** `lines`: JSON lines for our own log, at this level; `records`: for a host's logger. */
   readonly log: { readonly kind: 'lines'; readonly level: LogLevel } | { readonly kind: 'records' };
   readonly control: SharedArrayBuffer;
+  /** Scan with the native scanner (as the main thread does: the shares of a folder must hash alike). */
+  readonly native: boolean;
   /** This worker's index in the control. */
   readonly index: number;
   /** Deletions of this worker that may lack their written line at once (its part of UNLOGGED_MAX). */
@@ -66,6 +69,7 @@ export type WorkerMessage =
   | { readonly type: 'ended' };
 
 function serve(task: WorkerTask, port: MessagePort): void {
+  useNative(task.native);
   const control = new Int32Array(task.control);
   const log = new WorkerLog(task, control, port);
   const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;

@@ -11,6 +11,7 @@ import type { LogWriter } from './log-writer.js';
 import type { Shard } from './scan.js';
 import { UNLOGGED_MAX } from './sweep-log.js';
 import type { LogRecord, WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
+import { nativeScanner } from './native-scan.js';
 import { returnTo } from './working-dir.js';
 
 /**
@@ -142,7 +143,7 @@ export class SweepWorker {
 }
 
 /** What every worker of a job is told, but its index, share and log. */
-export type CommonTask = Omit<WorkerTask, 'shard' | 'fromCwd' | 'index' | 'allowance' | 'control' | 'log'>;
+export type CommonTask = Omit<WorkerTask, 'shard' | 'fromCwd' | 'index' | 'allowance' | 'control' | 'log' | 'native'>;
 
 export function workerTask(common: CommonTask, job: { control: Control; log?: WorkersLog | undefined }, workers: number, index: number, shard: Shard, fromCwd: boolean): WorkerTask {
   return {
@@ -151,6 +152,7 @@ export function workerTask(common: CommonTask, job: { control: Control; log?: Wo
     fromCwd,
     index,
     control: job.control.buffer as SharedArrayBuffer,
+    native: nativeScanner() !== undefined,
     // the bound on deletions without their line is the run's: each worker has its part
     allowance: Math.max(1, Math.floor(UNLOGGED_MAX / workers)),
     log: job.log?.kind === 'lines' ? { kind: 'lines', level: job.log.level } : { kind: 'records' },

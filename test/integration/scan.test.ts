@@ -1,15 +1,19 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { categoryById, nameClassifier } from '../../src/categories.js';
-import { scanFolder } from '../../src/scan.js';
+import { type NativeFolder, nativeScanner, useNative } from '../../src/native-scan.js';
+import { type ScanFailure, type ScannedFile, inShard, scanFolder } from '../../src/scan.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
 const names = (dir: string, id: 'incidents' | 'videos'): string[] =>
   [...scanFolder(dir, nameClassifier(categoryById(id)))].map((e) => ('failure' in e ? `!${e.failure.code}` : e.name)).sort();
 
-describe('scanFolder', () => {
+// Every case, with the native scanner (native/scan.c) and with Node's fs: the same answers.
+describe.each(['native', 'fs'])('scanFolder (%s)', (scanner) => {
+  beforeAll(() => useNative(scanner === 'native'));
+  afterAll(() => useNative(true));
   const root = tempDir();
   const outside = tempDir();
   const servers: net.Server[] = [];
@@ -93,5 +97,104 @@ describe('scanFolder', () => {
     let count = 0;
     for (const e of scanFolder(dir, nameClassifier(categoryById('incidents')))) if (!('failure' in e)) count++;
     expect(count).toBe(3000);
+  });
+});
+
+describe('the native scanner', () => {
+  // CI builds it (npm install); a machine without a compiler runs with VIGINT_CLEANUP_NATIVE=0
+  it('is built, and loaded unless turned off', () => {
+    expect(nativeScanner()).toBeDefined();
+  });
+
+  /** A folder of names of every shape: ASCII, accented, emoji, not UTF-8, and some non-files. */
+  function oddFolder(): string {
+    const dir = path.join(tempDir(), 'offline_incidents');
+    fs.mkdirSync(dir);
+    const names: (string | Buffer)[] = [];
+    for (let i = 0; i < 700; i++) names.push(`offline_incident_${i}.txt`);
+    for (const s of ['é', 'ü_ß', '日本', '😀', 'e\u0301', '\uFFFD']) names.push(`offline_incident_${s}.txt`);
+    for (const bytes of [[0xff], [0xfe, 0xff], [0xc3], [0xe6, 0x97], [0xed, 0xa0, 0x80]]) {
+      names.push(Buffer.concat([Buffer.from('offline_incident_'), Buffer.from(bytes), Buffer.from('.txt')]));
+    }
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    for (const name of names) {
+      const file = typeof name === 'string' ? path.join(dir, name) : Buffer.concat([Buffer.from(`${dir}/`), name]);
+      fs.writeFileSync(file, 'x'.repeat(names.indexOf(name) % 50));
+      fs.utimesSync(file, old, old);
+    }
+    fs.mkdirSync(path.join(dir, 'offline_incident_dir.txt'));
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'offline_incident_link.txt'));
+    return dir;
+  }
+
+  const scan = (dir: string, native: boolean, options: Parameters<typeof scanFolder>[2] = {}): (ScannedFile | ScanFailure)[] => {
+    useNative(native);
+    try {
+      return [...scanFolder(dir, nameClassifier(categoryById('incidents')), options)];
+    } finally {
+      useNative(true);
+    }
+  };
+  const byName = (items: (ScannedFile | ScanFailure)[]): ScannedFile[] =>
+    items.filter((i): i is ScannedFile => !('failure' in i)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  it('finds the very files Node finds, with the same lstat figures, names that are not UTF-8 included', () => {
+    const dir = oddFolder();
+    for (const batch of [false, true]) {
+      const native = byName(scan(dir, true, { batch }));
+      const node = byName(scan(dir, false));
+      expect(native).toHaveLength(711);
+      expect(native).toEqual(node);
+      // a name that is not UTF-8 is shown escaped and reached by its bytes
+      const raw = native.find((f) => f.name === 'offline_incident_\\xff.txt') as ScannedFile;
+      expect(Buffer.isBuffer(raw.at)).toBe(true);
+      expect(fs.lstatSync(raw.at).size).toBe(raw.size);
+    }
+  });
+
+  it("shares a folder as Node's scan does: each name in exactly one share, the same one", () => {
+    const dir = oddFolder();
+    const all = byName(scan(dir, true)).map((f) => f.path);
+    // (names that are not UTF-8: the native scan hashes their bytes, Node's scan the text it
+    // decoded; a run scans one way in every thread, so each is checked on its own)
+    const text = (paths: string[]): string[] => paths.filter((p) => !p.includes('\\x'));
+    for (const count of [2, 3, 16]) {
+      const seen: Record<'native' | 'fs', string[]> = { native: [], fs: [] };
+      for (let from = 0; from < count; from++) {
+        const shard = { from, to: from + 1, count };
+        const native = byName(scan(dir, true, { shard })).map((f) => f.path);
+        const node = byName(scan(dir, false, { shard })).map((f) => f.path);
+        expect(text(native)).toEqual(text(node));
+        for (const p of text(native)) expect(inShard(path.basename(p), shard)).toBe(true);
+        seen.native.push(...native);
+        seen.fs.push(...node);
+      }
+      expect(seen.native.sort()).toEqual(all);
+      expect(seen.fs.sort()).toEqual(all);
+    }
+  });
+
+  it('refuses arguments that would reach outside its buffers, without crashing', () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const dir = oddFolder();
+    const folder = native.open(Buffer.from(`${dir}\0`)) as NativeFolder;
+    expect(typeof folder).toBe('object');
+    const names = Buffer.alloc(256);
+    const out = new Float64Array(8);
+    try {
+      expect(() => native.open(Buffer.from(dir))).toThrow(TypeError); // no NUL at the end
+      expect(() => native.lstat(folder, names, 300, out)).toThrow(TypeError);
+      expect(() => native.lstat(folder, names.fill(1), 0, out)).toThrow(TypeError); // no NUL in the buffer
+      expect(() => native.lstat(folder, Buffer.from('a\0'), 0, new Float64Array(4))).toThrow(TypeError);
+      expect(() => native.read(folder, names, new Uint8Array(4), new Int32Array(4), 0, 1, 0)).toThrow(TypeError);
+      expect(() => native.lstatMany(folder, names, new Int32Array([999]), new Uint8Array([1]), 1, new Float64Array(8))).toThrow(TypeError);
+      expect(native.open(Buffer.from(`${dir}/missing\0`))).toBe(-2); // -ENOENT
+      // a buffer too small for one name
+      expect(native.read(folder, Buffer.alloc(4), new Uint8Array(4), new Int32Array(4), 0, 1, 1)).toBe(-36); // -ENAMETOOLONG
+    } finally {
+      native.close(folder);
+    }
+    expect(native.read(folder, names, new Uint8Array(4), new Int32Array(4), 0, 1, 1)).toBe(-9); // closed: -EBADF
   });
 });

@@ -1,0 +1,257 @@
+/*
+ * vigint_scan: a folder's names and one file's lstat, without the objects Node makes for them (a
+ * Dirent per name; a Stats with four Dates per lstat). The one native part of vigint-cleanup,
+ * used by src/scan.ts when it is built (npm install builds it; scripts/native.js) and not turned
+ * off with VIGINT_CLEANUP_NATIVE=0; without it the scan reads folders with Node's fs, the same
+ * names in the same order, to the same result. Why, with figures: README, "Performance".
+ *
+ * It reads and looks, nothing more: no unlink, no path building, no symlink followed but the
+ * folder itself (as opendir). Names are copied only into the caller's buffers, within their
+ * lengths.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct dirent64_raw {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+/* An open folder and its last block of entries (getdents64), read through by `read`. */
+typedef struct {
+  int fd;
+  long len;
+  long pos;
+  char block[32768];
+} Folder;
+
+static napi_value number(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Folder *f = data;
+  if (f->fd >= 0) close(f->fd);
+  free(f);
+}
+
+static Folder *folderOf(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+static int bytesOf(napi_env env, napi_value v, char **data, size_t *len) {
+  return napi_get_buffer_info(env, v, (void **)data, len) == napi_ok;
+}
+
+static int arrayOf(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *len) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  return napi_get_typedarray_info(env, v, &type, len, data, &buffer, &offset) == napi_ok && type == want;
+}
+
+static napi_value invalid(napi_env env) {
+  napi_throw_type_error(env, NULL, "vigint_scan: bad arguments");
+  return NULL;
+}
+
+/* open(path: Buffer ending in a NUL byte) -> a folder, or -errno */
+static napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char *path;
+  size_t len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !bytesOf(env, argv[0], &path, &len) || len == 0 ||
+      path[len - 1] != '\0')
+    return invalid(env);
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return number(env, -errno);
+  Folder *f = malloc(sizeof(Folder));
+  if (f == NULL) {
+    close(fd);
+    return number(env, -ENOMEM);
+  }
+  f->fd = fd;
+  f->len = 0;
+  f->pos = 0;
+  napi_value out;
+  if (napi_create_external(env, f, finalize, NULL, &out) != napi_ok) {
+    finalize(env, f, NULL);
+    return invalid(env);
+  }
+  return out;
+}
+
+/*
+ * read(folder, names: Buffer, types: Uint8Array, ends: Int32Array, from, to, count) -> how many
+ * entries it put in `names` (0: the folder is read through), or -errno. Each name is copied with
+ * its NUL byte; ends[i] is the offset just past entry i's NUL, types[i] its d_type. With
+ * count > 1, only names whose FNV-1a hash over their bytes, modulo count, is in [from, to).
+ * "." and ".." are left out. Stops at the end of a block once it has some entries.
+ */
+static napi_value Read(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  char *names;
+  size_t namesLen, typesLen, endsLen;
+  void *typesData, *endsData;
+  int32_t from, to, count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) return invalid(env);
+  Folder *f = folderOf(env, argv[0]);
+  if (f == NULL || !bytesOf(env, argv[1], &names, &namesLen) || !arrayOf(env, argv[2], napi_uint8_array, &typesData, &typesLen) ||
+      !arrayOf(env, argv[3], napi_int32_array, &endsData, &endsLen) || napi_get_value_int32(env, argv[4], &from) != napi_ok ||
+      napi_get_value_int32(env, argv[5], &to) != napi_ok || napi_get_value_int32(env, argv[6], &count) != napi_ok || count < 1)
+    return invalid(env);
+  if (f->fd < 0) return number(env, -EBADF);
+  uint8_t *types = typesData;
+  int32_t *ends = endsData;
+  size_t n = 0, used = 0;
+  for (;;) {
+    if (f->pos >= f->len) {
+      if (n > 0) break;
+      long got = syscall(SYS_getdents64, f->fd, f->block, sizeof f->block);
+      if (got < 0) return number(env, -errno);
+      if (got == 0) return number(env, 0);
+      f->len = got;
+      f->pos = 0;
+    }
+    struct dirent64_raw *e = (struct dirent64_raw *)(f->block + f->pos);
+    const char *name = e->d_name;
+    size_t len = strnlen(name, e->d_reclen);
+    if (n >= typesLen || n >= endsLen || used + len + 1 > namesLen || used + len + 1 > INT32_MAX) {
+      if (n == 0) return number(env, -ENAMETOOLONG); /* the caller's buffer cannot hold one name */
+      break;
+    }
+    f->pos += e->d_reclen;
+    if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.'))) continue;
+    if (count > 1) {
+      uint32_t h = 0x811c9dc5u;
+      for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)name[i]) * 0x01000193u;
+      int32_t bucket = (int32_t)(h % (uint32_t)count);
+      if (bucket < from || bucket >= to) continue;
+    }
+    memcpy(names + used, name, len);
+    names[used + len] = '\0';
+    used += len + 1;
+    types[n] = e->d_type;
+    ends[n] = (int32_t)used;
+    n++;
+  }
+  return number(env, (double)n);
+}
+
+/* What an lstat says, as 8 numbers: mode, dev, ino, size, blocks, nlink, and mtimeMs and ctimeMs as Node computes them. */
+static void fill(double *o, const struct stat *st) {
+  o[0] = (double)st->st_mode;
+  o[1] = (double)st->st_dev;
+  o[2] = (double)st->st_ino;
+  o[3] = (double)st->st_size;
+  o[4] = (double)st->st_blocks;
+  o[5] = (double)st->st_nlink;
+  o[6] = (double)st->st_mtim.tv_sec * 1e3 + (double)st->st_mtim.tv_nsec / 1e6;
+  o[7] = (double)st->st_ctim.tv_sec * 1e3 + (double)st->st_ctim.tv_nsec / 1e6;
+}
+
+/*
+ * lstat(folder, names: Buffer, at: offset of a NUL-ended name, out: Float64Array(8)) -> 0, or
+ * -errno. out: mode, dev, ino, size, blocks, nlink, mtimeMs, ctimeMs (as Node computes them).
+ */
+static napi_value Lstat(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  char *names;
+  size_t namesLen, outLen;
+  void *outData;
+  int32_t at;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return invalid(env);
+  Folder *f = folderOf(env, argv[0]);
+  if (f == NULL || !bytesOf(env, argv[1], &names, &namesLen) || napi_get_value_int32(env, argv[2], &at) != napi_ok || at < 0 ||
+      (size_t)at >= namesLen || memchr(names + at, '\0', namesLen - (size_t)at) == NULL || !arrayOf(env, argv[3], napi_float64_array, &outData, &outLen) ||
+      outLen < 8)
+    return invalid(env);
+  if (f->fd < 0) return number(env, -EBADF);
+  struct stat st;
+  if (fstatat(f->fd, names + at, &st, AT_SYMLINK_NOFOLLOW) != 0) return number(env, -errno);
+  fill(outData, &st);
+  return number(env, 0);
+}
+
+/*
+ * lstatMany(folder, names, ends: Int32Array, marks: Uint8Array, count, out: Float64Array(8 *
+ * count)): lstat of each marked entry of the last read, in one call (a dry run's and status's
+ * whole block: fewer switches between JavaScript and the kernel). out[8i..8i+7] as lstat's out;
+ * on a failure out[8i] = -errno (a mode is never negative).
+ */
+static napi_value LstatMany(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  char *names;
+  size_t namesLen, endsLen, marksLen, outLen;
+  void *endsData, *marksData, *outData;
+  int32_t count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return invalid(env);
+  Folder *f = folderOf(env, argv[0]);
+  if (f == NULL || !bytesOf(env, argv[1], &names, &namesLen) || !arrayOf(env, argv[2], napi_int32_array, &endsData, &endsLen) ||
+      !arrayOf(env, argv[3], napi_uint8_array, &marksData, &marksLen) || napi_get_value_int32(env, argv[4], &count) != napi_ok || count < 0 ||
+      (size_t)count > endsLen || (size_t)count > marksLen || !arrayOf(env, argv[5], napi_float64_array, &outData, &outLen) ||
+      outLen < (size_t)count * 8)
+    return invalid(env);
+  if (f->fd < 0) return number(env, -EBADF);
+  const int32_t *ends = endsData;
+  const uint8_t *marks = marksData;
+  double *out = outData;
+  int32_t start = 0;
+  for (int32_t i = 0; i < count; start = ends[i], i++) {
+    if (!marks[i]) continue;
+    /* the name must lie within the buffer and end with its NUL byte */
+    if (start < 0 || ends[i] <= start || (size_t)ends[i] > namesLen || names[ends[i] - 1] != '\0') return invalid(env);
+    struct stat st;
+    double *o = out + (size_t)i * 8;
+    if (fstatat(f->fd, names + start, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      o[0] = -errno;
+      continue;
+    }
+    fill(o, &st);
+  }
+  return number(env, 0);
+}
+
+/* close(folder): at once (the finalizer would, later) */
+static napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return invalid(env);
+  Folder *f = folderOf(env, argv[0]);
+  if (f == NULL) return invalid(env);
+  if (f->fd >= 0) close(f->fd);
+  f->fd = -1;
+  return NULL;
+}
+
+NAPI_MODULE_INIT() {
+  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"close", Close}};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    napi_value fn;
+    if (napi_create_function(env, all[i].name, NAPI_AUTO_LENGTH, all[i].fn, NULL, &fn) != napi_ok ||
+        napi_set_named_property(env, exports, all[i].name, fn) != napi_ok)
+      return NULL;
+  }
+  return exports;
+}

@@ -1,0 +1,51 @@
+/**
+ * The native scanner (native/scan.c, built by npm install): a folder's names in blocks and one
+ * file's lstat, into buffers this side reuses, instead of a Dirent per name and a Stats with four
+ * Dates per lstat. Loaded once per thread; absent (not built, or VIGINT_CLEANUP_NATIVE=0), the
+ * scan uses Node's fs. Every thread of a run must scan the same way, for the shares of a folder
+ * to be hashed alike (see scanFolder): the main thread decides and tells its workers.
+ */
+import { createRequire } from 'node:module';
+
+/** An open folder (opaque). */
+export type NativeFolder = object & { readonly __nativeFolder: unique symbol };
+
+export interface NativeScanner {
+  /** `path` ends in a NUL byte. A folder, or -errno. */
+  open(path: Buffer): NativeFolder | number;
+  /** Entries into names/types/ends; 0 at the end; -errno. See native/scan.c. */
+  read(folder: NativeFolder, names: Buffer, types: Uint8Array, ends: Int32Array, from: number, to: number, count: number): number;
+  /** 0 with `out` filled (mode, dev, ino, size, blocks, nlink, mtimeMs, ctimeMs), or -errno. */
+  lstat(folder: NativeFolder, names: Buffer, at: number, out: Float64Array): number;
+  /** lstat of each marked entry of the last read: 8 numbers per entry into `out`; out[8i] = -errno on a failure. */
+  lstatMany(folder: NativeFolder, names: Buffer, ends: Int32Array, marks: Uint8Array, count: number, out: Float64Array): number;
+  close(folder: NativeFolder): void;
+}
+
+/** The built module, from src/, dist/ and bundle/ alike. */
+const ADDON = '../build/Release/vigint_scan.node';
+
+let addon: NativeScanner | null | undefined;
+let wanted = process.env.VIGINT_CLEANUP_NATIVE !== '0';
+
+/** The scanner, if it is built and not turned off (VIGINT_CLEANUP_NATIVE=0). */
+export function nativeScanner(): NativeScanner | undefined {
+  if (!wanted) return undefined;
+  if (addon === undefined) {
+    try {
+      addon = createRequire(import.meta.url)(ADDON) as NativeScanner;
+    } catch {
+      addon = null; // not built: Node's fs does the same work
+    }
+  }
+  return addon ?? undefined;
+}
+
+/**
+ * Whether this thread's scans use the native scanner: a worker takes what its main thread chose
+ * (tests choose too). Asked for and not there, it throws.
+ */
+export function useNative(on: boolean): void {
+  wanted = on;
+  if (on && nativeScanner() === undefined) throw new Error('the native scanner (build/Release/vigint_scan.node) could not be loaded');
+}
