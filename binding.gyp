@@ -3,6 +3,7 @@
     {
       "target_name": "vigint_scan",
       "sources": ["native/scan.c"],
+      "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

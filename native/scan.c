@@ -11,8 +11,10 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,9 @@ typedef struct {
   char block[32768];
 } Folder;
 
+/* Marks our folders, so that no other external can be taken for one. */
+static const napi_type_tag FOLDER_TAG = {0x76696769e7f0a1c3ULL, 0x6e745f7363616e31ULL};
+
 static napi_value number(napi_env env, double v) {
   napi_value r;
   napi_create_double(env, v, &r);
@@ -51,8 +56,9 @@ static void finalize(napi_env env, void *data, void *hint) {
 }
 
 static Folder *folderOf(napi_env env, napi_value v) {
+  bool ours = false;
   void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  if (napi_check_object_type_tag(env, v, &FOLDER_TAG, &ours) != napi_ok || !ours || napi_get_value_external(env, v, &p) != napi_ok) return NULL;
   return p;
 }
 
@@ -96,6 +102,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     finalize(env, f, NULL);
     return invalid(env);
   }
+  if (napi_type_tag_object(env, out, &FOLDER_TAG) != napi_ok) return invalid(env);
   return out;
 }
 
@@ -127,14 +134,19 @@ static napi_value Read(napi_env env, napi_callback_info info) {
     if (f->pos >= f->len) {
       if (n > 0) break;
       long got = syscall(SYS_getdents64, f->fd, f->block, sizeof f->block);
+      /* a folder removed while it is read: its end, as readdir(3) takes it */
+      if (got < 0 && errno == ENOENT) return number(env, 0);
       if (got < 0) return number(env, -errno);
       if (got == 0) return number(env, 0);
       f->len = got;
       f->pos = 0;
     }
     struct dirent64_raw *e = (struct dirent64_raw *)(f->block + f->pos);
+    const size_t head = offsetof(struct dirent64_raw, d_name);
+    if (f->len - f->pos < (long)head || e->d_reclen <= head || e->d_reclen > f->len - f->pos) return number(env, -EIO);
     const char *name = e->d_name;
-    size_t len = strnlen(name, e->d_reclen);
+    size_t len = strnlen(name, e->d_reclen - head);
+    if (len == e->d_reclen - head) return number(env, -EIO); /* a name without its NUL byte */
     if (n >= typesLen || n >= endsLen || used + len + 1 > namesLen || used + len + 1 > INT32_MAX) {
       if (n == 0) return number(env, -ENAMETOOLONG); /* the caller's buffer cannot hold one name */
       break;
@@ -170,8 +182,10 @@ static void fill(double *o, const struct stat *st) {
 }
 
 /*
- * lstat(folder, names: Buffer, at: offset of a NUL-ended name, out: Float64Array(8)) -> 0, or
- * -errno. out: mode, dev, ino, size, blocks, nlink, mtimeMs, ctimeMs (as Node computes them).
+ * lstat(folder or null, names: Buffer, at: offset of a NUL-ended name or path, out:
+ * Float64Array(8)) -> 0, or -errno. With a folder, the name is looked up in it; with null, as a
+ * system call given that name or path looks it up (from the working directory): the very file an
+ * unlink given the same name would remove, were the folder moved and another put in its place.
  */
 static napi_value Lstat(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -180,15 +194,16 @@ static napi_value Lstat(napi_env env, napi_callback_info info) {
   size_t namesLen, outLen;
   void *outData;
   int32_t at;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return invalid(env);
-  Folder *f = folderOf(env, argv[0]);
-  if (f == NULL || !bytesOf(env, argv[1], &names, &namesLen) || napi_get_value_int32(env, argv[2], &at) != napi_ok || at < 0 ||
+  napi_valuetype first;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_typeof(env, argv[0], &first) != napi_ok) return invalid(env);
+  Folder *f = first == napi_null ? NULL : folderOf(env, argv[0]);
+  if ((first != napi_null && f == NULL) || !bytesOf(env, argv[1], &names, &namesLen) || napi_get_value_int32(env, argv[2], &at) != napi_ok || at < 0 ||
       (size_t)at >= namesLen || memchr(names + at, '\0', namesLen - (size_t)at) == NULL || !arrayOf(env, argv[3], napi_float64_array, &outData, &outLen) ||
       outLen < 8)
     return invalid(env);
-  if (f->fd < 0) return number(env, -EBADF);
+  if (f != NULL && f->fd < 0) return number(env, -EBADF);
   struct stat st;
-  if (fstatat(f->fd, names + at, &st, AT_SYMLINK_NOFOLLOW) != 0) return number(env, -errno);
+  if (fstatat(f == NULL ? AT_FDCWD : f->fd, names + at, &st, AT_SYMLINK_NOFOLLOW) != 0) return number(env, -errno);
   fill(outData, &st);
   return number(env, 0);
 }

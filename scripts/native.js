@@ -13,6 +13,8 @@ const [cmd, args] = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['
 const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 if (r.status !== 0) {
   const why = r.error ? r.error.message : `node-gyp exited ${r.status ?? r.signal}`;
-  const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+  // what went wrong, without node-gyp's own chatter (its `gyp info` lines, its stack)
+  const lines = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').filter((l) => l.trim() !== '' && !/^gyp (info|verb)|^gyp ERR! (stack|System|command|cwd|node -v|node-gyp -v|not ok)/.test(l));
+  const tail = lines.slice(-25).join('\n');
   console.warn(`vigint-cleanup: the native scanner was not built (${why}); folders are read with Node's fs instead: the same files, slower on large folders.${tail ? `\n${tail}` : ''}`);
 }

@@ -4,6 +4,7 @@ import type { SweepOptions } from './delete.js';
 import { errorMessage, plainMessage } from './errors.js';
 import { type HoldWatch, watchHolds } from './hold-watch.js';
 import type { DiskPressureOptions, DiskPressureReport } from './pressure.js';
+import { nativeScanner } from './native-scan.js';
 import type { LogSink } from './log.js';
 import type { HostLogger } from './parallel.js';
 import { cutoffMs } from './plan.js';
@@ -85,7 +86,8 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
       if (!options.stillDue(state.kind === 'ok' ? state.lastRunStartMs : undefined, startMs)) return undefined;
     }
     logger.info(
-      { baseDir, retentionDays: days, cutoff: new Date(cutoff).toISOString(), dryRun, categories: options.categories },
+      // scanner: which way folders are read (native/scan.c, or Node's fs where it is not built)
+      { baseDir, retentionDays: days, cutoff: new Date(cutoff).toISOString(), dryRun, categories: options.categories, scanner: nativeScanner() ? 'native' : 'fs' },
       `Running automatic cleanup (retention: ${formatDays(days)})`,
     );
     if (!dryRun) {

@@ -15,8 +15,12 @@ export interface NativeScanner {
   open(path: Buffer): NativeFolder | number;
   /** Entries into names/types/ends; 0 at the end; -errno. See native/scan.c. */
   read(folder: NativeFolder, names: Buffer, types: Uint8Array, ends: Int32Array, from: number, to: number, count: number): number;
-  /** 0 with `out` filled (mode, dev, ino, size, blocks, nlink, mtimeMs, ctimeMs), or -errno. */
-  lstat(folder: NativeFolder, names: Buffer, at: number, out: Float64Array): number;
+  /**
+   * 0 with `out` filled (mode, dev, ino, size, blocks, nlink, mtimeMs, ctimeMs), or -errno. The
+   * NUL-ended name or path at `at` in `names` is looked up in `folder`, or with null as a system
+   * call given it would (from the working directory).
+   */
+  lstat(folder: NativeFolder | null, names: Buffer, at: number, out: Float64Array): number;
   /** lstat of each marked entry of the last read: 8 numbers per entry into `out`; out[8i] = -errno on a failure. */
   lstatMany(folder: NativeFolder, names: Buffer, ends: Int32Array, marks: Uint8Array, count: number, out: Float64Array): number;
   close(folder: NativeFolder): void;

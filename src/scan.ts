@@ -131,13 +131,16 @@ export function* scanFolder(
   const { fromCwd = false, shard } = options;
   const split = shard !== undefined && (shard.from > 0 || shard.to < shard.count);
   const native = nativeScanner();
-  if (native) {
+  // (a path with a NUL byte in it: Node's fs refuses it, in its words)
+  if (native && !dir.includes('\0')) {
     const folder = native.open(Buffer.from(`${fromCwd ? '.' : dir}\0`));
-    // one it cannot open: Node's fs below says why, in its own words (a missing folder: nothing)
-    if (typeof folder !== 'number') {
-      yield* scanNative(native, folder, dir, classify, { fromCwd, shard: split ? shard : undefined, batch: options.batch ?? false });
+    if (typeof folder === 'number') {
+      // No falling back to Node's fs: every thread of a run scans one way (see native-scan.ts).
+      if (folder !== ENOENT || danglingLink(dir)) yield failure(dir, systemError(folder, 'opendir'));
       return;
     }
+    yield* scanNative(native, folder, dir, classify, { fromCwd, shard: split ? shard : undefined, batch: options.batch ?? false });
+    return;
   }
   let handle: fs.Dir;
   try {
@@ -216,10 +219,15 @@ const DT_REG = 8;
 const { S_IFMT, S_IFREG } = fs.constants;
 const ENOENT = -os.constants.errno.ENOENT;
 
-/** A failure of a system call, as Node words it (`EIO: i/o error, scandir '/x'`). */
-function systemError(errno: number, syscall: string, path: string): NodeJS.ErrnoException {
-  const [code, description] = getSystemErrorMap().get(-errno) ?? ['EUNKNOWN', 'unknown error'];
-  return Object.assign(new Error(`${code}: ${description}, ${syscall} '${path}'`), { errno, code, syscall, path });
+/**
+ * A failure of a system call (`errno` negative, as libuv's), as Node words it: `EIO: i/o error,
+ * scandir '/x'`; without `path`, as Node 20's opendir words its own (`ENOENT: no such file or
+ * directory, opendir`).
+ */
+export function systemError(errno: number, syscall: string, path?: string): NodeJS.ErrnoException {
+  const [code, description] = getSystemErrorMap().get(errno) ?? ['EUNKNOWN', 'unknown error'];
+  const err: NodeJS.ErrnoException = new Error(`${code}: ${description}, ${syscall}${path === undefined ? '' : ` '${path}'`}`);
+  return Object.assign(err, { errno, code, syscall }, path === undefined ? {} : { path });
 }
 
 /** The files of a scan's folder, as the native scanner reads them: one block at a time. */
@@ -252,9 +260,12 @@ function newBlock(): Block {
 /**
  * scanFolder with the native scanner: the same files, the same failures, in the same order.
  * Names come as bytes, so a name that is not valid UTF-8 is known as it is (no second listing).
- * `batch`: a whole block's files are looked at in one call before the first is yielded (a dry
- * run, status: ~40% less time in two threads, measured); otherwise each file right before it is
- * yielded, so that a real run's unlink follows its lstat with nothing between (see delete.ts).
+ * `batch`: a whole block's files are looked at in one call, in the folder opened, before the
+ * first is yielded (a dry run, status: ~40% less time in two threads, measured). Otherwise each
+ * file right before it is yielded, by the name its unlink will be given (from the working
+ * directory, or the folder's path and the name), so that a real run's unlink follows the look at
+ * that very file with nothing between (see delete.ts), even if the folder was moved and another
+ * put in its place since it was opened.
  */
 function* scanNative(
   native: NativeScanner,
@@ -267,6 +278,11 @@ function* scanNative(
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   const b = newBlock();
   const one = new Float64Array(8);
+  // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
+  // folder's path and the name, in `whole`, or the bare name from the working directory.
+  const head = Buffer.from(prefix);
+  const whole = fromCwd ? b.names : Buffer.allocUnsafe(head.length + 4096);
+  head.copy(whole);
   try {
     if (!fromCwd) {
       // listed but not searchable (mode r--): one failure of the folder, as in scanFolder
@@ -314,7 +330,13 @@ function* scanNative(
         if (!batch) {
           stat = one;
           o = 0;
-          const r = native.lstat(folder, b.names, start, one);
+          let r: number;
+          if (fromCwd) {
+            r = native.lstat(null, b.names, start, one);
+          } else {
+            b.names.copy(whole, head.length, start, b.ends[i] as number);
+            r = native.lstat(null, whole, 0, one);
+          }
           if (r < 0) one[0] = r;
         }
         const mode = stat[o] as number;

@@ -1,19 +1,28 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { categoryById, nameClassifier } from '../../src/categories.js';
+import { sweepCategory } from '../../src/delete.js';
 import { type NativeFolder, nativeScanner, useNative } from '../../src/native-scan.js';
-import { type ScanFailure, type ScannedFile, inShard, scanFolder } from '../../src/scan.js';
+import { type ScanFailure, type ScannedFile, inShard, scanFolder, systemError } from '../../src/scan.js';
+import { loggerLog } from '../../src/sweep-log.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
 const names = (dir: string, id: 'incidents' | 'videos'): string[] =>
   [...scanFolder(dir, nameClassifier(categoryById(id)))].map((e) => ('failure' in e ? `!${e.failure.code}` : e.name)).sort();
 
+/**
+ * npm install builds the native scanner, and these tests require it; on a machine that cannot
+ * build it, VIGINT_CLEANUP_NATIVE=0 runs the rest (the scan with Node's fs) and skips its tests.
+ */
+const NATIVE_OFF = process.env.VIGINT_CLEANUP_NATIVE === '0';
+const scanners = NATIVE_OFF ? ['fs'] : ['native', 'fs'];
+
 // Every case, with the native scanner (native/scan.c) and with Node's fs: the same answers.
-describe.each(['native', 'fs'])('scanFolder (%s)', (scanner) => {
+describe.each(scanners)('scanFolder (%s)', (scanner) => {
   beforeAll(() => useNative(scanner === 'native'));
-  afterAll(() => useNative(true));
+  afterAll(() => useNative(!NATIVE_OFF));
   const root = tempDir();
   const outside = tempDir();
   const servers: net.Server[] = [];
@@ -100,10 +109,26 @@ describe.each(['native', 'fs'])('scanFolder (%s)', (scanner) => {
   });
 });
 
-describe('the native scanner', () => {
-  // CI builds it (npm install); a machine without a compiler runs with VIGINT_CLEANUP_NATIVE=0
+describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NATIVE=0)', () => {
   it('is built, and loaded unless turned off', () => {
     expect(nativeScanner()).toBeDefined();
+  });
+
+  it('is what scanFolder reads with when it is on; Node\'s fs when it is off', () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const read = vi.spyOn(native, 'read');
+    try {
+      const dir = path.join(tempDir(), 'offline_incidents');
+      makeTree(path.dirname(dir), { 'offline_incidents/offline_incident_1.txt': { ageDays: 40 } });
+      expect(scan(dir, true)).toHaveLength(1);
+      expect(read).toHaveBeenCalled();
+      read.mockClear();
+      expect(scan(dir, false)).toHaveLength(1);
+      expect(read).not.toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+    }
   });
 
   /** A folder of names of every shape: ASCII, accented, emoji, not UTF-8, and some non-files. */
@@ -196,5 +221,81 @@ describe('the native scanner', () => {
       native.close(folder);
     }
     expect(native.read(folder, names, new Uint8Array(4), new Int32Array(4), 0, 1, 1)).toBe(-9); // closed: -EBADF
+  });
+});
+
+describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
+  const native = scanner === 'native';
+  afterAll(() => useNative(!NATIVE_OFF));
+
+  it('a real run looks at the file its unlink removes, even once the folder was moved and replaced', async () => {
+    useNative(native);
+    const category = categoryById('incidents');
+    const dir = path.join(tempDir(), category.folder);
+    const names = [0, 1, 2, 3].map((i) => `offline_incident_${i}.txt`);
+    makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 90 }])));
+    let calls = 0;
+    // after the first file is looked at: the folder is renamed and a new one, of young files of
+    // the same names, put in its place (a rotation, a remount)
+    const shouldStop = (): boolean => {
+      if (++calls === 1) {
+        fs.renameSync(dir, `${dir}.old`);
+        makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 0, content: 'NEW' }])));
+      }
+      return false;
+    };
+    const result = await sweepCategory(category, dir, {
+      cutoff: Date.now() - 30 * 86_400_000,
+      startMs: Date.now(),
+      dryRun: false,
+      log: loggerLog({ info: () => {}, warn: () => {} }),
+      onFailure: () => {},
+      shouldStop,
+      concurrency: 0,
+    });
+    // The first file's unlink follows its look at once (nothing between but the test's swap); the
+    // other three are looked at where they will be unlinked, found young, and kept.
+    expect(result.deleted).toBe(1);
+    expect(fs.readdirSync(dir)).toHaveLength(3);
+    for (const n of fs.readdirSync(dir)) expect(fs.readFileSync(path.join(dir, n), 'utf8')).toBe('NEW');
+    expect(fs.readdirSync(`${dir}.old`).sort()).toEqual(names);
+  });
+
+  it('a folder removed while it is read ends the scan, with no failure', () => {
+    useNative(native);
+    const dir = path.join(tempDir(), 'offline_incidents');
+    fs.mkdirSync(dir);
+    for (let i = 0; i < 5000; i++) fs.writeFileSync(path.join(dir, `offline_incident_${i}.txt`), '');
+    for (const batch of [false, true]) {
+      if (!fs.existsSync(dir)) {
+        fs.mkdirSync(dir);
+        for (let i = 0; i < 5000; i++) fs.writeFileSync(path.join(dir, `offline_incident_${i}.txt`), '');
+      }
+      const failures: string[] = [];
+      let files = 0;
+      for (const item of scanFolder(dir, nameClassifier(categoryById('incidents')), { batch })) {
+        if ('failure' in item) failures.push(item.failure.code);
+        else if (++files === 1) fs.rmSync(dir, { recursive: true });
+      }
+      expect(failures).toEqual([]);
+      // looked at one by one, the files gone are passed over; a block looked at in one call (a
+      // dry run, status) may still show the rest of its block
+      if (!batch || !native) expect(files).toBe(1);
+    }
+  });
+});
+
+describe('systemError', () => {
+  it("words a failure as Node does: code, description, system call, path", () => {
+    const err = systemError(-5, 'scandir', '/x');
+    expect(err.message).toBe("EIO: i/o error, scandir '/x'");
+    expect(err).toMatchObject({ code: 'EIO', errno: -5, syscall: 'scandir', path: '/x' });
+    let node: NodeJS.ErrnoException | undefined;
+    try {
+      fs.opendirSync('/nonexistent-vigint');
+    } catch (e) {
+      node = e as NodeJS.ErrnoException;
+    }
+    expect(systemError(-2, 'opendir').message).toBe(node?.message);
   });
 });
