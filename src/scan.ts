@@ -1,13 +1,12 @@
-import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
-import os from 'node:os';
-import { getSystemErrorMap } from 'node:util';
 import type { FileKind } from './categories.js';
-import { errnoCode, errorMessage } from './errors.js';
+import { errnoCode } from './errors.js';
 import type { FileLook } from './plan.js';
-import { type NativeFolder, type NativeScanner, nativeScanner } from './native-scan.js';
+import { nativeScanner } from './native-scan.js';
 import { RawNames, escapeRawName } from './raw-names.js';
 import type { FailureRecord } from './result.js';
+import { failure, systemError } from './scan-failure.js';
+import { ENOENT, scanNative } from './scan-native.js';
 
 /** A regular file directly inside a category folder whose name matched. */
 export interface ScannedFile extends FileLook {
@@ -102,10 +101,6 @@ export function danglingLink(dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-function failure(path: string, err: unknown): ScanFailure {
-  return { failure: { path, code: errnoCode(err), message: errorMessage(err) } };
 }
 
 /**
@@ -210,169 +205,5 @@ export function* scanFolder(
     }
   } finally {
     handle.closeSync();
-  }
-}
-
-/** d_type values (dirent.h) that may be a regular file: a regular file, or not said. */
-const DT_UNKNOWN = 0;
-const DT_REG = 8;
-const { S_IFMT, S_IFREG } = fs.constants;
-const ENOENT = -os.constants.errno.ENOENT;
-
-/**
- * A failure of a system call (`errno` negative, as libuv's), as Node words it: `EIO: i/o error,
- * scandir '/x'`; without `path`, as Node 20's opendir words its own (`ENOENT: no such file or
- * directory, opendir`).
- */
-export function systemError(errno: number, syscall: string, path?: string): NodeJS.ErrnoException {
-  const [code, description] = getSystemErrorMap().get(errno) ?? ['EUNKNOWN', 'unknown error'];
-  const err: NodeJS.ErrnoException = new Error(`${code}: ${description}, ${syscall}${path === undefined ? '' : ` '${path}'`}`);
-  return Object.assign(err, { errno, code, syscall }, path === undefined ? {} : { path });
-}
-
-/** The files of a scan's folder, as the native scanner reads them: one block at a time. */
-interface Block {
-  readonly names: Buffer;
-  readonly types: Uint8Array;
-  readonly ends: Int32Array;
-  /** Per entry of the block: 1 if it is looked at (its name matched, and it may be a regular file). */
-  readonly marks: Uint8Array;
-  readonly shown: string[];
-  readonly kinds: (FileKind | undefined)[];
-  /** 8 numbers per entry (see native/scan.c), for a whole block looked at in one call. */
-  readonly stats: Float64Array;
-}
-
-const BLOCK_ENTRIES = 2048;
-
-function newBlock(): Block {
-  return {
-    names: Buffer.allocUnsafe(64 << 10),
-    types: new Uint8Array(BLOCK_ENTRIES),
-    ends: new Int32Array(BLOCK_ENTRIES),
-    marks: new Uint8Array(BLOCK_ENTRIES),
-    shown: new Array<string>(BLOCK_ENTRIES).fill(''),
-    kinds: new Array<FileKind | undefined>(BLOCK_ENTRIES).fill(undefined),
-    stats: new Float64Array(8 * BLOCK_ENTRIES),
-  };
-}
-
-/**
- * scanFolder with the native scanner: the same files, the same failures, in the same order.
- * Names come as bytes, so a name that is not valid UTF-8 is known as it is (no second listing).
- * `batch`: a whole block's files are looked at in one call, in the folder opened, before the
- * first is yielded (a dry run, status: ~40% less time in two threads, measured). Otherwise each
- * file right before it is yielded, by the name its unlink will be given (from the working
- * directory, or the folder's path and the name), so that a real run's unlink follows the look at
- * that very file with nothing between (see delete.ts), even if the folder was moved and another
- * put in its place since it was opened.
- */
-function* scanNative(
-  native: NativeScanner,
-  folder: NativeFolder,
-  dir: string,
-  classify: (name: string) => FileKind | undefined,
-  options: { readonly fromCwd: boolean; readonly shard: Shard | undefined; readonly batch: boolean },
-): Generator<ScannedFile | ScanFailure, void, undefined> {
-  const { fromCwd, shard, batch } = options;
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  const b = newBlock();
-  const one = new Float64Array(8);
-  // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
-  // folder's path and the name, in `whole`, or the bare name from the working directory.
-  const head = Buffer.from(prefix);
-  const whole = fromCwd ? b.names : Buffer.allocUnsafe(head.length + 4096);
-  head.copy(whole);
-  try {
-    if (!fromCwd) {
-      // listed but not searchable (mode r--): one failure of the folder, as in scanFolder
-      try {
-        fs.accessSync(dir, fs.constants.X_OK);
-      } catch (err) {
-        yield failure(dir, err);
-        return;
-      }
-    }
-    for (;;) {
-      const count = native.read(folder, b.names, b.types, b.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
-      if (count < 0) {
-        yield failure(dir, systemError(count, 'scandir', dir));
-        return;
-      }
-      if (count === 0) return;
-      // the names that matched and may be regular files
-      for (let i = 0, start = 0; i < count; start = b.ends[i] as number, i++) {
-        b.marks[i] = 0;
-        const type = b.types[i];
-        if (type !== DT_REG && type !== DT_UNKNOWN) continue;
-        const name = b.names.toString('utf8', start, (b.ends[i] as number) - 1);
-        const kind = classify(name);
-        if (kind === undefined) continue;
-        b.marks[i] = 1;
-        b.shown[i] = name;
-        b.kinds[i] = kind;
-      }
-      if (batch) native.lstatMany(folder, b.names, b.ends, b.marks, count, b.stats);
-      for (let i = 0, start = 0; i < count; start = b.ends[i] as number, i++) {
-        if (b.marks[i] === 0) continue;
-        let name = b.shown[i] as string;
-        const kind = b.kinds[i] as FileKind;
-        const end = (b.ends[i] as number) - 1;
-        let at: string | Buffer = fromCwd ? name : prefix + name;
-        if (name.includes('\uFFFD') && !isUtf8(b.names.subarray(start, end))) {
-          const raw = Buffer.from(b.names.subarray(start, end));
-          name = escapeRawName(raw);
-          at = fromCwd ? raw : Buffer.concat([Buffer.from(prefix), raw]);
-        }
-        const path = prefix + name;
-        let stat = b.stats;
-        let o = i * 8;
-        if (!batch) {
-          stat = one;
-          o = 0;
-          let r: number;
-          if (fromCwd) {
-            r = native.lstat(null, b.names, start, one);
-          } else {
-            b.names.copy(whole, head.length, start, b.ends[i] as number);
-            r = native.lstat(null, whole, 0, one);
-          }
-          if (r < 0) one[0] = r;
-        }
-        const mode = stat[o] as number;
-        if (mode === ENOENT) continue; // gone since the listing
-        if (mode < 0) {
-          // rare: Node's own lstat, for its words (or the file, if it is readable now)
-          let s: fs.Stats | undefined;
-          try {
-            s = fs.lstatSync(at, { throwIfNoEntry: false });
-          } catch (err) {
-            yield failure(path, err);
-            continue;
-          }
-          if (s === undefined || !s.isFile()) continue;
-          yield { name, path, at, kind, size: s.size, blocks: s.blocks, nlink: s.nlink, isFile: true, dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
-          continue;
-        }
-        // not a regular file after all (d_type unknown): not ours
-        if ((mode & S_IFMT) !== S_IFREG) continue;
-        yield {
-          name,
-          path,
-          at,
-          kind,
-          size: stat[o + 3] as number,
-          blocks: stat[o + 4] as number,
-          nlink: stat[o + 5] as number,
-          isFile: true,
-          dev: stat[o + 1] as number,
-          ino: stat[o + 2] as number,
-          mtimeMs: stat[o + 6] as number,
-          ctimeMs: stat[o + 7] as number,
-        };
-      }
-    }
-  } finally {
-    native.close(folder);
   }
 }

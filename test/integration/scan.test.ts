@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { categoryById, nameClassifier } from '../../src/categories.js';
 import { sweepCategory } from '../../src/delete.js';
 import { type NativeFolder, nativeScanner, useNative } from '../../src/native-scan.js';
-import { type ScanFailure, type ScannedFile, inShard, scanFolder, systemError } from '../../src/scan.js';
+import { type ScanFailure, type ScannedFile, inShard, scanFolder } from '../../src/scan.js';
+import { systemError } from '../../src/scan-failure.js';
 import { loggerLog } from '../../src/sweep-log.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
