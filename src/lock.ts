@@ -1,9 +1,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CleanupError, EXIT, errnoCode } from './errors.js';
+import { type Seen, isDead, ownTarget, pidDecides } from './lock-holder.js';
+import { inspect } from './lock-inspect.js';
+
+export { MAX_TARGET_BYTES, hostId } from './lock-holder.js';
 
 /**
  * The run lock: `<base>/.vigint-cleanup.lock` is a symbolic link whose target names its owner,
@@ -24,9 +27,6 @@ export const DEFAULT_LEASE_MS = 120_000;
 export const LEASE_ENV = 'VIGINT_LOCK_LEASE_MS';
 const MIN_LEASE_MS = 100;
 const MAX_LEASE_MS = 86_400_000;
-/** ext4 keeps a symlink target shorter than 60 bytes in the inode itself. */
-export const MAX_TARGET_BYTES = 59;
-const FORMAT = 'vcl1';
 /** Rounds of create / inspect / break before giving up (exit 75). */
 const ATTEMPTS = 8;
 
@@ -44,25 +44,6 @@ export interface LockOptions {
   readonly leaseMs?: number;
 }
 
-/** Who holds a lock, as far as its content says. */
-interface Holder {
-  readonly format: 'v1' | 'json' | 'unknown';
-  readonly pid?: number;
-  readonly host?: string;
-  readonly hostId?: string;
-  readonly since?: string;
-  /** When the holder took the lock (ms), from a v1 target. */
-  readonly startMs?: number;
-}
-
-/** A lock seen at the lock path: its inode, its raw content, its lease. */
-interface Seen {
-  readonly ino: number;
-  readonly raw: string;
-  readonly mtimeMs: number;
-  readonly holder: Holder;
-}
-
 /** The lease from the environment (validated: a whole number of ms, 100 ms to 1 day). */
 export function leaseFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[LEASE_ENV];
@@ -78,223 +59,12 @@ export function leaseFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
-let hostIdCache: string | undefined;
-
-/**
- * This host, boot and pid namespace, in 8 hex digits: a pid means the same process only where
- * all three are the same (a container restarted with PID 1 has a new pid namespace).
- */
-export function hostId(): string {
-  if (hostIdCache !== undefined) return hostIdCache;
-  const read = (f: () => string): string => {
-    try {
-      return f().trim();
-    } catch {
-      return '';
-    }
-  };
-  const parts = [
-    os.hostname(),
-    read(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')),
-    read(() => fs.readlinkSync('/proc/self/ns/pid')),
-  ];
-  hostIdCache = crypto.createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 8);
-  return hostIdCache;
-}
-
-/** The longest prefix of `s` that fits `bytes` bytes of UTF-8, never cutting a character. */
-function truncateUtf8(s: string, bytes: number): string {
-  let out = '';
-  let used = 0;
-  for (const ch of s) {
-    const n = Buffer.byteLength(ch);
-    if (used + n > bytes) break;
-    out += ch;
-    used += n;
-  }
-  return out;
-}
-
-function ownTarget(token: string, startMs: number): string {
-  const head = `${FORMAT}:${process.pid}:${token}:${startMs}:${hostId()}:`;
-  // a NUL cannot be in a link target; the hostname is only for messages
-  return head + truncateUtf8(os.hostname().replace(/\0/g, ''), Math.max(0, MAX_TARGET_BYTES - Buffer.byteLength(head)));
-}
-
-const V1 = /^vcl1:(\d{1,10}):([0-9a-z]{1,16}):(\d{1,16}):([0-9a-f]{1,16}):(.*)$/s;
-
-/** A link target: ours (v1), a later version of ours (lease only), or undefined: not a lock. */
-function parseTarget(raw: string): Holder | undefined {
-  const m = V1.exec(raw);
-  if (m) {
-    const pid = Number(m[1]);
-    const startMs = Number(m[3]);
-    return {
-      format: 'v1',
-      ...(pid > 0 ? { pid } : {}),
-      host: m[5] ?? '',
-      hostId: m[4] ?? '',
-      startMs,
-      since: Number.isFinite(new Date(startMs).getTime()) ? new Date(startMs).toISOString() : String(startMs),
-    };
-  }
-  if (/^vcl\d+:/.test(raw)) return { format: 'unknown' };
-  return undefined;
-}
-
-/** The JSON file of 0.1.x: `{ pid, host, startedAt, token }`. Empty: its content never reached the disk. */
-function parseOldFile(raw: string): Holder | undefined {
-  if (raw === '') return { format: 'unknown' };
-  try {
-    const o = JSON.parse(raw) as { pid?: unknown; host?: unknown; startedAt?: unknown; token?: unknown };
-    if (typeof o.pid === 'number' && Number.isSafeInteger(o.pid) && o.pid > 0 && typeof o.host === 'string' && typeof o.token === 'string') {
-      return { format: 'json', pid: o.pid, host: o.host, since: typeof o.startedAt === 'string' ? o.startedAt : '?' };
-    }
-  } catch {
-    // not JSON: not ours
-  }
-  return undefined;
-}
-
-/** True if a process with this pid exists (EPERM: it exists, under another user; any doubt: it exists). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) !== 'ESRCH';
-  }
-}
-
-/** Whether the pid of this holder can be asked about: a process on this host, in our pid namespace, not us. */
-function pidDecides(h: Holder): h is Holder & { pid: number } {
-  if (h.pid === undefined || h.pid === process.pid) return false;
-  if (h.format === 'v1') return h.hostId === hostId();
-  if (h.format === 'json') return h.host === os.hostname();
-  return false;
-}
-
-/**
- * When the process `pid` started (ms since the epoch), from /proc: its start in clock ticks after
- * boot (USER_HZ, 100 on Linux) plus the boot time. Undefined where /proc cannot tell.
- */
-function processStartMs(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the name (field 2) may hold spaces and parentheses: count fields after its last ')'
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
-    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Slack between a process's start and the lock it took (clock ticks, boot time rounded to the second). */
-const START_SLACK_MS = 2_000;
-
-function isDead(seen: Seen, leaseMs: number): boolean {
-  if (pidDecides(seen.holder)) {
-    if (!processAlive(seen.holder.pid)) return true;
-    // The pid lives, but a process that started after the lock was taken is not its holder: the
-    // pid was reused (a lock left by a crash, long ago). Then the lease decides.
-    const started = seen.holder.startMs === undefined ? undefined : processStartMs(seen.holder.pid);
-    if (started === undefined || started <= (seen.holder.startMs as number) + START_SLACK_MS) return false;
-  }
-  return Date.now() - seen.mtimeMs > leaseMs;
-}
-
 function cannotLock(file: string, err: unknown): CleanupError {
   return new CleanupError(
     `cannot create the lock file ${file} (${errnoCode(err)}): a real cleanup needs to write in the base folder; nothing was deleted`,
     EXIT.partial,
     errnoCode(err),
   );
-}
-
-function unreadable(file: string, err: unknown): CleanupError {
-  return new CleanupError(
-    `the lock ${file} exists and cannot be read (${errnoCode(err)}): another cleanup may hold it, so it is not taken over; nothing was deleted. ` +
-      `If no cleanup of this folder is running, remove ${file}`,
-    EXIT.locked,
-    'ELOCKED',
-  );
-}
-
-function notOurs(file: string, what: string): CleanupError {
-  return new CleanupError(
-    `the lock path ${file} is ${what}, not a vigint-cleanup lock; nothing was deleted and it was left as it is: move it away to let cleanups run`,
-    EXIT.partial,
-    'ENOTLOCK',
-  );
-}
-
-function kindOf(st: fs.Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isCharacterDevice()) return 'a character device';
-  return 'of an unknown type';
-}
-
-/**
- * What is at the lock path: undefined (nothing: compete again), or the lock seen. Throws exit 75
- * for a lock that cannot be read and exit 1 for something that is not a lock.
- */
-function inspect(file: string): Seen | undefined {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(file);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw unreadable(file, err);
-  }
-  if (st.isSymbolicLink()) {
-    let raw: string;
-    try {
-      raw = fs.readlinkSync(file);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      // a symbolic link replaced meanwhile by something else is read again on the next round
-      if (errnoCode(err) === 'EINVAL') return inspect(file);
-      throw unreadable(file, err);
-    }
-    const holder = parseTarget(raw);
-    if (holder === undefined) throw notOurs(file, `a symbolic link to ${JSON.stringify(raw)}`);
-    return { ino: st.ino, raw, mtimeMs: st.mtimeMs, holder };
-  }
-  if (st.isFile()) return inspectOldFile(file, st);
-  throw notOurs(file, kindOf(st));
-}
-
-/** A regular file: the JSON lock of 0.1.x (opened without following links or blocking). */
-function inspectOldFile(file: string, st: fs.Stats): Seen | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') return inspect(file); // replaced by a link meanwhile
-    throw unreadable(file, err);
-  }
-  try {
-    const now = fs.fstatSync(fd);
-    if (now.ino !== st.ino || !now.isFile()) return inspect(file);
-    if (now.size > 4096) throw notOurs(file, `a regular file of ${now.size} bytes`);
-    const buf = Buffer.alloc(4096);
-    const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    const raw = buf.subarray(0, n).toString('utf8');
-    const holder = parseOldFile(raw.trim());
-    if (holder === undefined) throw notOurs(file, 'a regular file that is not a vigint-cleanup lock');
-    return { ino: now.ino, raw, mtimeMs: now.mtimeMs, holder };
-  } catch (err) {
-    if (err instanceof CleanupError) throw err;
-    throw unreadable(file, err);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function heldBy(baseDir: string, file: string, seen: Seen, leaseMs: number): CleanupError {
