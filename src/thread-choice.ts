@@ -1,14 +1,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { type NativeScanner, nativeScanner } from './native-scan.js';
 
 /**
  * Below this many entries in all the folders of a run, the CLI sweeps (and measures) in its own
  * thread: starting two worker threads, each loading its modules, costs more than they save.
- * Measured (2 cores, empty files, all old, medians of 8-10 runs, workers vs this thread): real
- * runs 1,500 entries 307/222 ms, 5,000 494/359 ms, 10,000 672/796 ms, 20,000 1159/1376 ms;
- * dry runs 5,000 469/378 ms, 10,000 471/335 ms, 40,000 744/575 ms. Real runs decide it.
+ * With Node's fs (medians of 8-10 runs, workers vs this thread): real runs 1,500 entries 307/222
+ * ms, 5,000 494/359 ms, 10,000 672/796 ms, 20,000 1159/1376 ms; dry runs 5,000 469/378 ms,
+ * 10,000 471/335 ms, 40,000 744/575 ms. Real runs decide it.
  */
 export const IN_THREAD_MAX_ENTRIES = 8_000;
+
+/**
+ * The same line with the native scanner, which makes a file so much cheaper that this thread
+ * alone outruns two workers far longer (sparse files, half old, in the library without the
+ * process's start; this thread vs two workers, ms): dry runs 10,000 entries 107/194 (5 runs),
+ * 20,000 186/248, 30,000 193/301, 40,000 233/306; real runs (3 runs, fresh trees) 10,000
+ * 156/276, 20,000 279/357, 30,000 419/468, 40,000 460/501.
+ */
+export const IN_THREAD_MAX_ENTRIES_NATIVE = 40_000;
 
 /**
  * In its own thread, the CLI's sweep yields to the event loop after this long (ms), so that a
@@ -17,40 +27,71 @@ export const IN_THREAD_MAX_ENTRIES = 8_000;
  */
 export const IN_THREAD_SLICE_MS = 5;
 
+/** The line between this thread and workers, for the way this process scans. */
+export const inThreadMaxEntries = (): number => (nativeScanner() ? IN_THREAD_MAX_ENTRIES_NATIVE : IN_THREAD_MAX_ENTRIES);
+
 /**
  * How many entries the folders hold together, counted up to `limit` (reading stops there, so a
  * folder of a million names costs no more than one of `limit`). Counted, not estimated from the
  * folder's size: ext4 never shrinks a folder, so one cleaned from 100k files down to 1k would
  * look large for ever, and ZFS reports a folder's size in entries, not bytes. A folder that
- * cannot be read counts 0 (its sweep reports what is wrong with it).
+ * cannot be read counts 0 (its sweep reports what is wrong with it). With the native scanner,
+ * counting 40,000 entries takes ~14 ms (Node's opendirSync: ~26 ms).
  */
 export function entriesUpTo(dirs: readonly string[], limit: number): number {
+  const native = nativeScanner();
   let count = 0;
   for (const dir of dirs) {
-    let handle: fs.Dir;
-    try {
-      handle = fs.opendirSync(dir, { bufferSize: 1024 });
-    } catch {
-      continue;
-    }
-    try {
-      while (count < limit && handle.readSync() !== null) count++;
-    } catch {
-      // as a folder that cannot be read
-    } finally {
-      handle.closeSync();
-    }
+    count += native ? countNative(native, dir, limit - count) : countFs(dir, limit - count);
     if (count >= limit) break;
   }
   return count;
 }
 
+function countFs(dir: string, limit: number): number {
+  let count = 0;
+  let handle: fs.Dir;
+  try {
+    handle = fs.opendirSync(dir, { bufferSize: 1024 });
+  } catch {
+    return 0;
+  }
+  try {
+    while (count < limit && handle.readSync() !== null) count++;
+  } catch {
+    // as a folder that cannot be read
+  } finally {
+    handle.closeSync();
+  }
+  return count;
+}
+
+function countNative(native: NativeScanner, dir: string, limit: number): number {
+  if (dir.includes('\0')) return 0;
+  const folder = native.open(Buffer.from(`${dir}\0`));
+  if (typeof folder === 'number') return 0;
+  const names = Buffer.allocUnsafe(64 << 10);
+  const types = new Uint8Array(2048);
+  const ends = new Int32Array(2048);
+  let count = 0;
+  try {
+    while (count < limit) {
+      const n = native.read(folder, names, types, ends, 0, 1, 1);
+      if (n <= 0) break; // the end, or a folder that cannot be read
+      count += n;
+    }
+  } finally {
+    native.close(folder);
+  }
+  return count;
+}
+
 /**
- * Worker threads for the CLI's sweep of `dirs`: none for small folders (IN_THREAD_MAX_ENTRIES),
+ * Worker threads for the CLI's sweep of `dirs`: none for small folders (inThreadMaxEntries),
  * else one per core, at most two (beyond two, the folder's own lock in the kernel, which unlinks
  * in one directory take in turn, leaves little to gain).
  */
-export function cliWorkers(dirs: readonly string[], inThreadMax = IN_THREAD_MAX_ENTRIES): number {
+export function cliWorkers(dirs: readonly string[], inThreadMax = inThreadMaxEntries()): number {
   if (entriesUpTo(dirs, inThreadMax) < inThreadMax) return 0;
   return Math.min(2, os.availableParallelism());
 }

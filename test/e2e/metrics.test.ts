@@ -3,7 +3,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { BIN, ROOT, chownTree, runCli, spawnCapture, unprivilegedIds } from '../helpers/cli.js';
+import { inThreadMaxEntries } from '../../src/thread-choice.js';
+import { BIN, ROOT, chownTree, runCli, scannerEnv, spawnCapture, unprivilegedIds } from '../helpers/cli.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
 /**
@@ -28,7 +29,7 @@ async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist'): 
     `import { createRequire, register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n` +
       "process.on('exit', () => { for (const k of Object.keys(createRequire(import.meta.url).cache)) { const m = /node_modules\\/([^/]+)\\//.exec(k); if (m) process.stderr.write(`LOADED package:${m[1]}\\n`); } });\n",
   );
-  const r = await spawnCapture(process.execPath, ['--import', path.join(dir, 'register.mjs'), program === 'bin' ? BIN : path.join(dir, 'run.mjs'), ...args], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const r = await spawnCapture(process.execPath, ['--import', path.join(dir, 'register.mjs'), program === 'bin' ? BIN : path.join(dir, 'run.mjs'), ...args], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...scannerEnv() } });
   return [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1] as string);
 }
 
@@ -72,10 +73,14 @@ describe('start-up: small folders are swept and measured without worker threads'
       expect(loaded).not.toContain('parallel.js');
     }
     expect(fs.existsSync(path.join(base, 'offline_incidents/offline_incident_1.txt'))).toBe(false);
-    // IN_THREAD_MAX_ENTRIES entries in all: workers
+    // inThreadMaxEntries() entries in all (40,000 with the native scanner, 8,000 without): workers;
+    // one fewer: none
     const big = tempDir();
     fs.mkdirSync(path.join(big, 'offline_incidents'));
-    for (let i = 0; i < 8_000; i++) fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', `offline_incident_${i}.txt`), 'w'));
+    const max = inThreadMaxEntries();
+    for (let i = 0; i < max - 1; i++) fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', `offline_incident_${i}.txt`), 'w'));
+    expect(await loadedModules(['--dry-run', '--base-dir', big])).not.toContain('parallel.js');
+    fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', 'offline_incident_last.txt'), 'w'));
     expect(await loadedModules(['--dry-run', '--base-dir', big])).toContain('parallel.js');
   });
 });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAutoCleanup } from '../../src/auto.js';
+import { inThreadMaxEntries } from '../../src/thread-choice.js';
 import { isRoot, logLines, runCli } from '../helpers/cli.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { DAY, tempDir } from '../helpers/tree.js';
@@ -105,13 +106,14 @@ describe('--min-free on a real file system', () => {
     expect(lines.every((l) => l.reason === 'disk-pressure')).toBe(true);
   });
 
-  it('in a worker thread too (a folder of 8,000 entries or more): the same choice, every deletion logged', async (ctx) => {
+  it('in a worker thread too (a folder of inThreadMaxEntries() entries or more): the same choice, every deletion logged', async (ctx) => {
     const disk = smallDisk(16 * MB);
     if (!disk) return ctx.skip(why);
     const byAge = fill(disk);
     // young, empty files: enough entries for worker threads; never deleted (age, --keep-newest)
     const young = new Date(Date.now() - 0.5 * DAY);
-    for (let i = 0; i < 8_200; i++) {
+    const youngFiles = inThreadMaxEntries() + 200;
+    for (let i = 0; i < youngFiles; i++) {
       const f = path.join(disk, 'offline_incidents', `offline_incident_young_${i}.txt`);
       fs.closeSync(fs.openSync(f, 'w'));
       fs.utimesSync(f, young, young);
@@ -122,7 +124,7 @@ describe('--min-free on a real file system', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(byAge.filter((f) => !fs.existsSync(f))).toEqual(byAge.slice(0, 4));
-    expect(fs.readdirSync(path.join(disk, 'offline_incidents')).filter((n) => n.includes('_young_'))).toHaveLength(8_200);
+    expect(fs.readdirSync(path.join(disk, 'offline_incidents')).filter((n) => n.includes('_young_'))).toHaveLength(youngFiles);
     const doc = JSON.parse(r.stdout) as PressureJson;
     expect(doc.diskPressure?.filesystems[0]).toMatchObject({ toDelete: 4, deleted: 4, bytesFreed: 4 * 256 * KB, reached: true });
     expect(doc.totals.deleted).toBe(4);

@@ -16,7 +16,7 @@ export interface RunResult {
 
 export interface RunOptions {
   cwd?: string;
-  /** Variables on top of a bare environment (PATH, HOME only). */
+  /** Variables on top of a bare environment (PATH, HOME, and VIGINT_CLEANUP_NATIVE if the tests have it). */
   env?: Record<string, string>;
   /** Run as the unprivileged test user (see `unprivilegedPrefix()`), or as the user named. */
   asUser?: boolean | string;
@@ -30,9 +30,18 @@ export interface RunOptions {
   deletedCwd?: boolean;
 }
 
+/**
+ * VIGINT_CLEANUP_NATIVE as the tests have it (`VIGINT_CLEANUP_NATIVE=0 npm test` where the native
+ * scanner cannot be built): the program spawned scans the way the tests expect it to.
+ */
+export function scannerEnv(): Record<string, string> {
+  const v = process.env.VIGINT_CLEANUP_NATIVE;
+  return v === undefined ? {} : { VIGINT_CLEANUP_NATIVE: v };
+}
+
 /** Spawns the built program as a user would, with a bare environment. */
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...options.env };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...scannerEnv(), ...options.env };
   const prefix =
     typeof options.asUser === 'string'
       ? [SETPRIV, `--reuid=${options.asUser}`, `--regid=${options.asUser}`, '--init-groups', '--']
