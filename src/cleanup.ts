@@ -86,8 +86,17 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
       if (!options.stillDue(state.kind === 'ok' ? state.lastRunStartMs : undefined, startMs)) return undefined;
     }
     logger.info(
-      // scanner: which way folders are read (native/scan.c, or Node's fs where it is not built)
-      { baseDir, retentionDays: days, cutoff: new Date(cutoff).toISOString(), dryRun, categories: options.categories, scanner: nativeScanner() ? 'native' : 'fs' },
+      // scanner: which way folders are read (native/scan.c, or Node's fs where it is not built);
+      // workers: worker threads sweeping (0: this thread)
+      {
+        baseDir,
+        retentionDays: days,
+        cutoff: new Date(cutoff).toISOString(),
+        dryRun,
+        categories: options.categories,
+        scanner: nativeScanner() ? 'native' : 'fs',
+        workers,
+      },
       `Running automatic cleanup (retention: ${formatDays(days)})`,
     );
     if (!dryRun) {

@@ -15,6 +15,8 @@ import { failure, systemError } from './scan-failure.js';
 const DT_UNKNOWN = 0;
 const DT_REG = 8;
 const { S_IFMT, S_IFREG } = fs.constants;
+/** The longest path a system call takes, its NUL byte included (Linux). */
+const PATH_MAX = 4096;
 /** -ENOENT, as the native scanner returns it. */
 export const ENOENT = -os.constants.errno.ENOENT;
 
@@ -68,9 +70,9 @@ export function* scanNative(
   const one = new Float64Array(8);
   // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
   // folder's path and the name, in `whole`, or the bare name from the working directory.
-  const head = Buffer.from(prefix);
-  const whole = fromCwd ? b.names : Buffer.allocUnsafe(head.length + 4096);
-  head.copy(whole);
+  const head = fromCwd ? undefined : Buffer.from(prefix);
+  const whole = head && Buffer.allocUnsafe(head.length + 4096);
+  head?.copy(whole as Buffer);
   try {
     if (!fromCwd) {
       // listed but not searchable (mode r--): one failure of the folder, as in scanFolder
@@ -115,15 +117,18 @@ export function* scanNative(
         const path = prefix + name;
         let stat = b.stats;
         let o = i * 8;
-        if (!batch) {
+        // (a dry run's look is in the folder opened; but a path longer than PATH_MAX, which a
+        // real run cannot name, is looked at as the real run would, so that both say the same)
+        if (!batch || (head !== undefined && head.length + (end - start) >= PATH_MAX)) {
           stat = one;
           o = 0;
           let r: number;
-          if (fromCwd) {
+          if (head === undefined) {
             r = native.lstat(null, b.names, start, one);
+          } else if (b.names.copy(whole as Buffer, head.length, start, end + 1) === end + 1 - start) {
+            r = native.lstat(null, whole as Buffer, 0, one);
           } else {
-            b.names.copy(whole, head.length, start, b.ends[i] as number);
-            r = native.lstat(null, whole, 0, one);
+            r = -os.constants.errno.ENAMETOOLONG; // (not on Linux: a name has at most 255 bytes)
           }
           if (r < 0) one[0] = r;
         }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +30,7 @@ function longBase(length = 4_032, files = 600): { root: string; base: string } {
 }
 
 /** A dry run, then a real run: every old file (`old` of them) found, then deleted, no failure. */
-async function dryThenReal(root: string, base: string, old: number, env: Record<string, string> = {}): Promise<void> {
+async function dryThenReal(root: string, base: string, old: number, env: Record<string, string> = {}, workers = 0): Promise<void> {
   // (with VIGINT_CLEANUP_NATIVE=0 for the tests, the scanner may not be built: see scan.test.ts)
   const scanner = env.VIGINT_CLEANUP_NATIVE === '0' || process.env.VIGINT_CLEANUP_NATIVE === '0' ? 'fs' : 'native';
   const log = path.join(root, 'c.log');
@@ -43,13 +44,17 @@ async function dryThenReal(root: string, base: string, old: number, env: Record<
   expect(real.code).toBe(0);
   expect(fs.readdirSync(path.join(base, 'offline_incidents'))).toEqual([]);
   expect(fs.readdirSync(path.join(base, 'mock_sparse_ai_cloud'))).toEqual([]);
-  // each run says in its log how it read the folders
+  // each run says in its log how it read the folders, and with how many worker threads
   const starts = fs
     .readFileSync(log, 'utf8')
     .split('\n')
     .filter((l) => l.includes('Running automatic cleanup'))
-    .map((l) => (JSON.parse(l) as { scanner: string }).scanner);
-  expect(starts).toEqual([scanner, scanner]);
+    .map((l) => JSON.parse(l) as { scanner: string; workers: number })
+    .map((l) => [l.scanner, l.workers]);
+  expect(starts).toEqual([
+    [scanner, workers],
+    [scanner, workers],
+  ]);
 }
 
 describe('base folders with paths near PATH_MAX (4,096 bytes)', () => {
@@ -63,7 +68,7 @@ describe('base folders with paths near PATH_MAX (4,096 bytes)', () => {
     const { root, base } = longBase(4_032, max + 200);
     try {
       expect(base.length).toBe(4_032);
-      await dryThenReal(root, base, max + 300, env);
+      await dryThenReal(root, base, max + 300, env, Math.min(2, os.availableParallelism()));
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

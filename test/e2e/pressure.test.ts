@@ -125,6 +125,8 @@ describe('--min-free on a real file system', () => {
     expect(r.code).toBe(0);
     expect(byAge.filter((f) => !fs.existsSync(f))).toEqual(byAge.slice(0, 4));
     expect(fs.readdirSync(path.join(disk, 'offline_incidents')).filter((n) => n.includes('_young_'))).toHaveLength(youngFiles);
+    // (in worker threads indeed: the run's first line says how many)
+    expect(logLines(fs.readFileSync(log, 'utf8')).find((l) => String(l.msg).startsWith('Running automatic cleanup'))?.workers).toBeGreaterThan(0);
     const doc = JSON.parse(r.stdout) as PressureJson;
     expect(doc.diskPressure?.filesystems[0]).toMatchObject({ toDelete: 4, deleted: 4, bytesFreed: 4 * 256 * KB, reached: true });
     expect(doc.totals.deleted).toBe(4);
