@@ -21,13 +21,15 @@ async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist'): 
   );
   fs.writeFileSync(
     path.join(dir, 'hook.mjs'),
-    "export async function resolve(s, c, next) { const r = await next(s, c); const m = /\\/(dist|bin)\\/([^/]+)$/.exec(r.url); if (m) process.stderr.write(`LOADED ${m[1] === 'bin' ? 'bin/' : ''}${m[2]}\\n`); return r; }\n",
+    // (written to fd 2 at once: the hooks run in a thread of their own, whose process.stderr
+    // writes could still be queued when the program exits: lost once under load)
+    "import { writeSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); const m = /\\/(dist|bin)\\/([^/]+)$/.exec(r.url); if (m) writeSync(2, `LOADED ${m[1] === 'bin' ? 'bin/' : ''}${m[2]}\\n`); return r; }\n",
   );
   // and, at exit, the packages loaded through require (CommonJS: pino, dotenv, picomatch)
   fs.writeFileSync(
     path.join(dir, 'register.mjs'),
-    `import { createRequire, register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n` +
-      "process.on('exit', () => { for (const k of Object.keys(createRequire(import.meta.url).cache)) { const m = /node_modules\\/([^/]+)\\//.exec(k); if (m) process.stderr.write(`LOADED package:${m[1]}\\n`); } });\n",
+    `import { writeSync } from 'node:fs';\nimport { createRequire, register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n` +
+      "process.on('exit', () => { for (const k of Object.keys(createRequire(import.meta.url).cache)) { const m = /node_modules\\/([^/]+)\\//.exec(k); if (m) writeSync(2, `LOADED package:${m[1]}\\n`); } });\n",
   );
   const r = await spawnCapture(process.execPath, ['--import', path.join(dir, 'register.mjs'), program === 'bin' ? BIN : path.join(dir, 'run.mjs'), ...args], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...scannerEnv() } });
   return [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1] as string);
