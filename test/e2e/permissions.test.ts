@@ -44,6 +44,9 @@ describe(`permission errors (${how})`, () => {
       ]);
       const warnings = logLines(r.stderr).filter((l) => (l.level as number) >= 40 && l.code === 'EACCES');
       expect(warnings.map((l) => path.basename(l.path as string)).sort()).toEqual(['offline_incident_old1.txt', 'offline_incident_old2.txt']);
+      // the program the other user ran has its native scanner (a copy of a private checkout too)
+      const start = logLines(r.stderr).find((l) => String(l.msg).startsWith('Running automatic cleanup'));
+      expect(start?.scanner).toBe(process.env.VIGINT_CLEANUP_NATIVE === '0' ? 'fs' : 'native');
       expect(fs.readdirSync(incidents).sort()).toEqual(['offline_incident_new.txt', 'offline_incident_old1.txt', 'offline_incident_old2.txt']);
       expect(fs.readdirSync(path.join(base, 'mock_sparse_ai_cloud'))).toEqual([]);
     } finally {

@@ -59,7 +59,8 @@ let othersCache: string | undefined;
 /**
  * The built program as another user (the throwaway test user) can run it: this checkout's own
  * bin/vigint-cleanup.js when that user can read it, else a copy of the built program (bin, bundle,
- * dist, package.json, node_modules) in a folder everyone may read, made once per build. A checkout under a
+ * dist, package.json, node_modules, and the native scanner in build/ when it is built) in a folder
+ * everyone may read, made once per build. A checkout under a
  * private folder (`git clone … "$(mktemp -d)/repo"`, mode 700) is the case for the copy.
  */
 export function programForOthers(): string {
@@ -72,7 +73,8 @@ export function programForOthers(): string {
   if (!fs.existsSync(program)) {
     // built aside and renamed into place: test files running at once never see half a copy
     const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigint-cleanup-copy-'));
-    for (const part of ['bin', 'bundle', 'dist', 'package.json', 'node_modules']) {
+    for (const part of ['bin', 'bundle', 'dist', 'package.json', 'node_modules', 'build']) {
+      if (part === 'build' && !fs.existsSync(path.join(ROOT, part))) continue; // (not built: the copy scans with Node's fs too)
       fs.cpSync(path.join(ROOT, part), path.join(temp, part), { recursive: true, dereference: true });
     }
     execFileSync('chmod', ['-R', 'a+rX', temp]);
