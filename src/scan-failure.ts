@@ -1,7 +1,9 @@
-/** What a scan reports of a folder or a file it could not read. */
+/** What a scan reports of a file looked at with Node's fs, and of what it could not read. */
+import fs from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
+import type { FileKind } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
-import type { ScanFailure } from './scan.js';
+import type { ScanFailure, ScannedFile } from './scan.js';
 
 /** The scan's report of `path`, which it could not read for `err`. */
 export function failure(path: string, err: unknown): ScanFailure {
@@ -17,4 +19,19 @@ export function systemError(errno: number, syscall: string, path?: string): Node
   const [code, description] = getSystemErrorMap().get(errno) ?? ['EUNKNOWN', 'unknown error'];
   const err: NodeJS.ErrnoException = new Error(`${code}: ${description}, ${syscall}${path === undefined ? '' : ` '${path}'`}`);
   return Object.assign(err, { errno, code, syscall }, path === undefined ? {} : { path });
+}
+
+/**
+ * The file named `at`, looked at with Node's lstat: the file; a failure, in Node's words; or
+ * undefined when it is gone since the listing, or not a regular file after all (d_type unknown).
+ */
+export function nodeLook(name: string, at: string | Buffer, path: string, kind: FileKind): ScannedFile | ScanFailure | undefined {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.lstatSync(at, { throwIfNoEntry: false });
+  } catch (err) {
+    return failure(path, err);
+  }
+  if (stat === undefined || !stat.isFile()) return undefined;
+  return { name, path, at, kind, size: stat.size, blocks: stat.blocks, nlink: stat.nlink, isFile: true, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
 }

@@ -9,7 +9,7 @@ import type { FileKind } from './categories.js';
 import type { NativeFolder, NativeScanner } from './native-scan.js';
 import { escapeRawName } from './raw-names.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
-import { failure, systemError } from './scan-failure.js';
+import { failure, nodeLook, systemError } from './scan-failure.js';
 
 /** d_type values (dirent.h) that may be a regular file: a regular file, or not said. */
 const DT_UNKNOWN = 0;
@@ -112,7 +112,7 @@ export function* scanNative(
         if (name.includes('\uFFFD') && !isUtf8(b.names.subarray(start, end))) {
           const raw = Buffer.from(b.names.subarray(start, end));
           name = escapeRawName(raw);
-          at = fromCwd ? raw : Buffer.concat([Buffer.from(prefix), raw]);
+          at = head === undefined ? raw : Buffer.concat([head, raw]);
         }
         const path = prefix + name;
         let stat = b.stats;
@@ -136,15 +136,8 @@ export function* scanNative(
         if (mode === ENOENT) continue; // gone since the listing
         if (mode < 0) {
           // rare: Node's own lstat, for its words (or the file, if it is readable now)
-          let s: fs.Stats | undefined;
-          try {
-            s = fs.lstatSync(at, { throwIfNoEntry: false });
-          } catch (err) {
-            yield failure(path, err);
-            continue;
-          }
-          if (s === undefined || !s.isFile()) continue;
-          yield { name, path, at, kind, size: s.size, blocks: s.blocks, nlink: s.nlink, isFile: true, dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+          const item = nodeLook(name, at, path, kind);
+          if (item !== undefined) yield item;
           continue;
         }
         // not a regular file after all (d_type unknown): not ours

@@ -5,7 +5,7 @@ import type { FileLook } from './plan.js';
 import { nativeScanner } from './native-scan.js';
 import { RawNames, escapeRawName } from './raw-names.js';
 import type { FailureRecord } from './result.js';
-import { failure, systemError } from './scan-failure.js';
+import { failure, nodeLook, systemError } from './scan-failure.js';
 import { ENOENT, scanNative } from './scan-native.js';
 
 /** A regular file directly inside a category folder whose name matched. */
@@ -157,17 +157,6 @@ export function* scanFolder(
   }
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   let rawNames: RawNames | undefined;
-  const look = (name: string, at: string | Buffer, path: string, kind: FileKind): ScannedFile | ScanFailure | undefined => {
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.lstatSync(at, { throwIfNoEntry: false });
-    } catch (err) {
-      return failure(path, err);
-    }
-    // Gone since the listing, or not a regular file after all (d_type unknown): not ours.
-    if (stat === undefined || !stat.isFile()) return undefined;
-    return { name, path, at, kind, size: stat.size, blocks: stat.blocks, nlink: stat.nlink, isFile: true, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
-  };
   try {
     for (;;) {
       let entry: fs.Dirent | null;
@@ -195,12 +184,12 @@ export function* scanFolder(
         if (raws === undefined) continue; // met before: its files were looked at then
         for (const raw of raws) {
           const shown = escapeRawName(raw);
-          const item = look(shown, fromCwd ? raw : Buffer.concat([Buffer.from(prefix), raw]), prefix + shown, kind);
+          const item = nodeLook(shown, fromCwd ? raw : Buffer.concat([Buffer.from(prefix), raw]), prefix + shown, kind);
           if (item) yield item;
         }
       }
       const path = prefix + name;
-      const item = look(name, fromCwd ? name : path, path, kind);
+      const item = nodeLook(name, fromCwd ? name : path, path, kind);
       if (item) yield item;
     }
   } finally {
