@@ -13,6 +13,7 @@
 #include <node_api.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -208,42 +209,85 @@ static napi_value Lstat(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
+/* One share of a block's lstats: entries [from, to) of the block, those marked. */
+typedef struct {
+  int fd;
+  const char *names;
+  const int32_t *ends;
+  const uint8_t *marks;
+  double *out;
+  int32_t from, to;
+} Share;
+
+static void *lstatShare(void *arg) {
+  const Share *s = arg;
+  for (int32_t i = s->from; i < s->to; i++) {
+    if (!s->marks[i]) continue;
+    struct stat st;
+    double *o = s->out + (size_t)i * 8;
+    if (fstatat(s->fd, s->names + (i == 0 ? 0 : s->ends[i - 1]), &st, AT_SYMLINK_NOFOLLOW) != 0) o[0] = -errno;
+    else fill(o, &st);
+  }
+  return NULL;
+}
+
+/* The most threads one lstatMany uses, and the fewest marked entries each is given. */
+#define MAX_THREADS 8
+#define MIN_SHARE 64
+
 /*
  * lstatMany(folder, names, ends: Int32Array, marks: Uint8Array, count, out: Float64Array(8 *
- * count)): lstat of each marked entry of the last read, in one call (a dry run's and status's
- * whole block: fewer switches between JavaScript and the kernel). out[8i..8i+7] as lstat's out;
- * on a failure out[8i] = -errno (a mode is never negative).
+ * count)[, threads]): lstat of each marked entry of the last read, in one call (a dry run's and
+ * status's whole block: fewer switches between JavaScript and the kernel). out[8i..8i+7] as
+ * lstat's out; on a failure out[8i] = -errno (a mode is never negative). With threads > 1, the
+ * marked entries are shared among that many threads (this one and threads - 1 started for the
+ * call and ended before it returns): lstat is the kernel's work, and a block's files are
+ * independent of each other, so the shares run side by side on as many cores.
  */
 static napi_value LstatMany(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   char *names;
   size_t namesLen, endsLen, marksLen, outLen;
   void *endsData, *marksData, *outData;
-  int32_t count;
+  int32_t count, threads = 1;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return invalid(env);
   Folder *f = folderOf(env, argv[0]);
   if (f == NULL || !bytesOf(env, argv[1], &names, &namesLen) || !arrayOf(env, argv[2], napi_int32_array, &endsData, &endsLen) ||
       !arrayOf(env, argv[3], napi_uint8_array, &marksData, &marksLen) || napi_get_value_int32(env, argv[4], &count) != napi_ok || count < 0 ||
       (size_t)count > endsLen || (size_t)count > marksLen || !arrayOf(env, argv[5], napi_float64_array, &outData, &outLen) ||
-      outLen < (size_t)count * 8)
+      outLen < (size_t)count * 8 || (argc > 6 && (napi_get_value_int32(env, argv[6], &threads) != napi_ok || threads < 1)))
     return invalid(env);
   if (f->fd < 0) return number(env, -EBADF);
   const int32_t *ends = endsData;
   const uint8_t *marks = marksData;
-  double *out = outData;
-  int32_t start = 0;
-  for (int32_t i = 0; i < count; start = ends[i], i++) {
+  int32_t marked = 0;
+  for (int32_t i = 0, start = 0; i < count; start = ends[i], i++) {
     if (!marks[i]) continue;
     /* the name must lie within the buffer and end with its NUL byte */
     if (start < 0 || ends[i] <= start || (size_t)ends[i] > namesLen || names[ends[i] - 1] != '\0') return invalid(env);
-    struct stat st;
-    double *o = out + (size_t)i * 8;
-    if (fstatat(f->fd, names + start, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      o[0] = -errno;
-      continue;
-    }
-    fill(o, &st);
+    marked++;
+  }
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (threads > marked / MIN_SHARE) threads = marked / MIN_SHARE > 0 ? marked / MIN_SHARE : 1;
+  Share shares[MAX_THREADS];
+  pthread_t ids[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
+  /* shares of about equal marked entries, in order */
+  int32_t at = 0;
+  for (int32_t t = 0, seen = 0; t < threads; t++) {
+    const int32_t want = (int32_t)((int64_t)marked * (t + 1) / threads);
+    int32_t end = at;
+    while (end < count && (seen < want || t == threads - 1)) seen += marks[end++] ? 1 : 0;
+    shares[t] = (Share){f->fd, names, ends, marks, outData, at, end};
+    at = end;
+  }
+  /* a thread that cannot be started: its share is done here */
+  for (int32_t t = 1; t < threads; t++) started[t] = pthread_create(&ids[t], NULL, lstatShare, &shares[t]) == 0;
+  lstatShare(&shares[0]);
+  for (int32_t t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(ids[t], NULL);
+    else lstatShare(&shares[t]);
   }
   return number(env, 0);
 }

@@ -6,6 +6,8 @@
  * to be hashed alike (see scanFolder): the main thread decides and tells its workers.
  */
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 
 /** An open folder (opaque). */
 export type NativeFolder = object & { readonly __nativeFolder: unique symbol };
@@ -22,7 +24,11 @@ export interface NativeScanner {
    */
   lstat(folder: NativeFolder | null, names: Buffer, at: number, out: Float64Array): number;
   /** lstat of each marked entry of the last read: 8 numbers per entry into `out`; out[8i] = -errno on a failure. */
-  lstatMany(folder: NativeFolder, names: Buffer, ends: Int32Array, marks: Uint8Array, count: number, out: Float64Array): number;
+  /**
+   * lstat of each marked entry of the last read: 8 numbers per entry into `out`; out[8i] = -errno
+   * on a failure. Shared among `threads` threads (this one and threads - 1 for the call).
+   */
+  lstatMany(folder: NativeFolder, names: Buffer, ends: Int32Array, marks: Uint8Array, count: number, out: Float64Array, threads?: number): number;
   close(folder: NativeFolder): void;
 }
 
@@ -52,4 +58,17 @@ export function nativeScanner(): NativeScanner | undefined {
 export function useNative(on: boolean): void {
   wanted = on;
   if (on && nativeScanner() === undefined) throw new Error('the native scanner (build/Release/vigint_scan.node) could not be loaded');
+}
+
+/**
+ * How many threads a block's lstats are shared among (lstatMany): one per core in the main thread,
+ * which sweeps alone; one in a worker, where the workers already share the cores.
+ */
+let lstatThreads = isMainThread ? Math.min(os.availableParallelism(), 8) : 1;
+
+export const batchThreads = (): number => lstatThreads;
+
+/** Sets batchThreads (tests, and the measures that choose the defaults). */
+export function setBatchThreads(threads: number): void {
+  lstatThreads = Math.max(1, Math.min(8, Math.trunc(threads)));
 }

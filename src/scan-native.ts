@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { FileKind } from './categories.js';
-import type { NativeFolder, NativeScanner } from './native-scan.js';
+import { type NativeFolder, type NativeScanner, batchThreads } from './native-scan.js';
 import { escapeRawName } from './raw-names.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
 import { failure, nodeLook, systemError } from './scan-failure.js';
@@ -102,7 +102,7 @@ export function* scanNative(
         b.shown[i] = name;
         b.kinds[i] = kind;
       }
-      if (batch) native.lstatMany(folder, b.names, b.ends, b.marks, count, b.stats);
+      if (batch) native.lstatMany(folder, b.names, b.ends, b.marks, count, b.stats, batchThreads());
       for (let i = 0, start = 0; i < count; start = b.ends[i] as number, i++) {
         if (b.marks[i] === 0) continue;
         let name = b.shown[i] as string;

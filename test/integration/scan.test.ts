@@ -8,6 +8,7 @@ import { sweepCategory } from '../../src/delete.js';
 import { type NativeFolder, nativeScanner, useNative } from '../../src/native-scan.js';
 import { type ScanFailure, type ScannedFile, inShard, scanFolder } from '../../src/scan.js';
 import { systemError } from '../../src/scan-failure.js';
+import { ENOENT } from '../../src/scan-native.js';
 import { loggerLog } from '../../src/sweep-log.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
@@ -198,6 +199,53 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
       }
       expect(seen.native.sort()).toEqual(all);
       expect(seen.fs.sort()).toEqual(all);
+    }
+  });
+
+  it("shares a block's lstats among threads to the same figures, in the same places, failures included", () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const dir = tempDir();
+    const count = 900; // one block of the folder (getdents64 reads 32 KiB at a time)
+    for (let i = 0; i < count; i++) {
+      fs.writeFileSync(path.join(dir, `f${i}`), 'x'.repeat(i % 97));
+      fs.utimesSync(path.join(dir, `f${i}`), 1_000 + i, 1_000_000 + i * 7.5);
+    }
+    const folder = native.open(Buffer.from(`${dir}\0`)) as NativeFolder;
+    const names = Buffer.allocUnsafe(64 << 10);
+    const types = new Uint8Array(2048);
+    const ends = new Int32Array(2048);
+    try {
+      expect(native.read(folder, names, types, ends, 0, 1, 1)).toBe(count);
+      // every third entry unmarked; a hundred files gone since the listing (ENOENT in their place)
+      const marks = new Uint8Array(count).map((_, i) => (i % 3 === 2 ? 0 : 1));
+      for (let i = 0; i < 100; i++) fs.rmSync(path.join(dir, names.toString('utf8', i === 0 ? 0 : (ends[i - 1] as number), (ends[i] as number) - 1)));
+      const once = new Float64Array(8 * count).fill(7);
+      expect(native.lstatMany(folder, names, ends, marks, count, once, 1)).toBe(0);
+      for (const threads of [2, 3, 8, 64]) {
+        const shared = new Float64Array(8 * count).fill(7);
+        expect(native.lstatMany(folder, names, ends, marks, count, shared, threads)).toBe(0);
+        expect(shared).toEqual(once);
+      }
+      let gone = 0;
+      let looked = 0;
+      for (let i = 0; i < count; i++) {
+        const mode = once[8 * i] as number;
+        if (marks[i] === 0) expect(mode).toBe(7); // not looked at: left as it was
+        else if (mode === ENOENT) gone++;
+        else {
+          looked++;
+          const name = names.toString('utf8', i === 0 ? 0 : (ends[i - 1] as number), (ends[i] as number) - 1);
+          const n = Number(name.slice(1));
+          expect(once[8 * i + 3]).toBe(n % 97);
+          expect(once[8 * i + 6]).toBe((1_000_000 + n * 7.5) * 1000);
+        }
+      }
+      expect(gone).toBe(Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 3 !== 2).length);
+      expect(looked + gone).toBe(600);
+      expect(() => native.lstatMany(folder, names, ends, marks, count, once, 0)).toThrow(TypeError);
+    } finally {
+      native.close(folder);
     }
   });
 
