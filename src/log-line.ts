@@ -46,10 +46,30 @@ export class LineFormat {
     return `{"level":${LEVEL_NUMBER[level]},"time":"${isoString(Date.now())}"${this.head}${body}${tail}}\n`;
   }
 
-  /** The line of one file of the sweep: `{ path, size, mtime[, dryRun][, reason] }`, at info. */
+  /** The millisecond of `timeHead`, and the line's start up to its path, for that millisecond. */
+  private timeMs = Number.NaN;
+  private timeHead = '';
+  /** The end of the last file line made (`,"dryRun":true,"msg":…}`), and what it was made of. */
+  private tail = { msg: '', dryRun: false, reason: undefined as string | undefined, text: '' };
+
+  /**
+   * The line of one file of the sweep: `{ path, size, mtime[, dryRun][, reason] }`, at info. A
+   * sweep writes one per old file, so what lines of the same millisecond and the same message
+   * share is made once (a dry run of 100,000 files spent a fifth of its time here).
+   */
   fileLine(msg: string, path: string, size: number, mtime: string, dryRun: boolean, reason?: string): string {
-    const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
-    return `{"level":30,"time":"${isoString(Date.now())}"${this.head},"path":${JSON.stringify(path)},"size":${size},"mtime":${JSON.stringify(mtime)}${dryRun ? ',"dryRun":true' : ''}${why},"msg":${JSON.stringify(msg)}}\n`;
+    const now = Date.now();
+    if (now !== this.timeMs) {
+      this.timeMs = now;
+      this.timeHead = `{"level":30,"time":"${isoString(now)}"${this.head},"path":`;
+    }
+    let tail = this.tail;
+    if (tail.msg !== msg || tail.dryRun !== dryRun || tail.reason !== reason) {
+      const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
+      tail = { msg, dryRun, reason, text: `${dryRun ? ',"dryRun":true' : ''}${why},"msg":${JSON.stringify(msg)}}\n` };
+      this.tail = tail;
+    }
+    return `${this.timeHead}${JSON.stringify(path)},"size":${size},"mtime":${JSON.stringify(mtime)}${tail.text}`;
   }
 }
 

@@ -21,12 +21,23 @@ describe('log lines without pino', () => {
     const ours = [
       format.fileLine('cleanup: deleted', weird, 1234, mtimeText(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), false),
       format.fileLine('cleanup: would delete (dry run)', '/a/b.mp4', 0, mtimeText(0), true),
+      // (lines share their start and end where they can: each change of message, flag or reason shows)
+      format.fileLine('cleanup: would delete (dry run)', '/a/c.mp4', 1, mtimeText(1), true),
+      format.fileLine('cleanup: would delete (dry run)', '/a/d.mp4', 2, mtimeText(2), false),
+      format.fileLine('cleanup: deleted (disk pressure)', '/a/e.mp4', 3, mtimeText(3), false, 'disk-pressure'),
+      format.fileLine('cleanup: deleted (disk pressure)', '/a/f.mp4', 4, mtimeText(4), true, 'disk-pressure'),
+      format.fileLine('cleanup: deleted', '/a/g.mp4', 5, mtimeText(-8.7e15), false),
       format.line('warn', { path: '/x', code: 'EACCES', err: 'denied' }, 'cleanup: could not delete file'),
     ];
     const theirs: string[] = [];
     const logger = pino(loggerOptions('info'), { write: (s: string) => theirs.push(s) });
     logger.info({ path: weird, size: 1234, mtime: '2026-01-02T03:04:05.006Z' }, 'cleanup: deleted');
     logger.info({ path: '/a/b.mp4', size: 0, mtime: '1970-01-01T00:00:00.000Z', dryRun: true }, 'cleanup: would delete (dry run)');
+    logger.info({ path: '/a/c.mp4', size: 1, mtime: '1970-01-01T00:00:00.001Z', dryRun: true }, 'cleanup: would delete (dry run)');
+    logger.info({ path: '/a/d.mp4', size: 2, mtime: '1970-01-01T00:00:00.002Z' }, 'cleanup: would delete (dry run)');
+    logger.info({ path: '/a/e.mp4', size: 3, mtime: '1970-01-01T00:00:00.003Z', reason: 'disk-pressure' }, 'cleanup: deleted (disk pressure)');
+    logger.info({ path: '/a/f.mp4', size: 4, mtime: '1970-01-01T00:00:00.004Z', dryRun: true, reason: 'disk-pressure' }, 'cleanup: deleted (disk pressure)');
+    logger.info({ path: '/a/g.mp4', size: 5, mtime: '@-8700000000000' }, 'cleanup: deleted');
     logger.warn({ path: '/x', code: 'EACCES', err: 'denied' }, 'cleanup: could not delete file');
     expect(ours.map(noTime)).toEqual(theirs.map(noTime));
     expect(JSON.parse(ours[0] as string)).toMatchObject({ level: 30, pid: process.pid, hostname: os.hostname(), path: weird });
@@ -95,6 +106,36 @@ describe('the log writer', () => {
       [1, 1],
     ]);
     expect(writer.unwritten).toBe(0);
+    fs.closeSync(fd);
+  });
+
+  it("keeps this thread's lines and the workers' batches in the order they came, and their counts", () => {
+    const file = path.join(tempDir(), 'order.log');
+    const fd = fs.openSync(file, 'a');
+    const writer = new LogWriter(fd, file);
+    const acked: [number, number][] = [];
+    writer.onWritten = (source, deletions) => acked.push([source, deletions]);
+    writer.write('{"m":1}\n', 1);
+    writer.write('{"m":2,"s":"é€𝄞"}\n');
+    writer.write('{"w":1}\n', 1, 0);
+    writer.write('{"m":3}\n', 1);
+    writer.write(`{"long":"${'y'.repeat(100_000)}"}\n`, 1); // more than a staging buffer holds
+    writer.write('{"m":4}\n');
+    expect(writer.unwritten).toBe(4);
+    expect(fs.readFileSync(file, 'utf8')).toBe(''); // nothing yet: written on the next turn, or at flush
+    expect(writer.flush()).toBe(true);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    expect(lines.map((l) => l.slice(0, 8))).toEqual(['{"m":1}', '{"m":2,"', '{"w":1}', '{"m":3}', '{"long":', '{"m":4}', ''].map((l) => l.slice(0, 8)));
+    expect(lines[1]).toBe('{"m":2,"s":"é€𝄞"}');
+    expect(lines[4]).toHaveLength(100_011);
+    expect(acked).toEqual([
+      [-1, 1],
+      [0, 1],
+      [-1, 1],
+      [-1, 1],
+    ]);
+    expect(writer.unwritten).toBe(0);
+    expect(writer.queuedBytes).toBe(0);
     fs.closeSync(fd);
   });
 
