@@ -31,13 +31,43 @@ struct dirent64_raw {
   char d_name[];
 };
 
-/* An open folder and its last block of entries (getdents64), read through by `read`. */
+/* One share of a block's lstats: entries [from, to) of the block, those marked. */
+typedef struct {
+  int fd;
+  const char *names;
+  const int32_t *ends;
+  const uint8_t *marks;
+  double *out;
+  int32_t from, to;
+} Share;
+
+/* The most threads one block's lstats use, and the fewest marked entries each is given. */
+#define MAX_THREADS 8
+#define MIN_SHARE 64
+
+/*
+ * A block's lstats under way in threads of their own (lstatStart), until lstatWait: the shares,
+ * and references that keep the caller's buffers alive until the threads are done with them.
+ */
+typedef struct {
+  int32_t threads; /* 0: none under way */
+  pthread_t ids[MAX_THREADS];
+  bool started[MAX_THREADS];
+  Share shares[MAX_THREADS];
+  napi_ref refs[4];
+} Job;
+
+/* An open folder, its last block of entries (getdents64), read through by `read`, and its job. */
 typedef struct {
   int fd;
   long len;
   long pos;
+  Job job;
   char block[32768];
 } Folder;
+
+static void *lstatShare(void *arg);
+static void endJob(napi_env env, Folder *f);
 
 /* Marks our folders, so that no other external can be taken for one. */
 static const napi_type_tag FOLDER_TAG = {0x76696769e7f0a1c3ULL, 0x6e745f7363616e31ULL};
@@ -52,6 +82,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   Folder *f = data;
+  endJob(env, f);
   if (f->fd >= 0) close(f->fd);
   free(f);
 }
@@ -98,6 +129,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   f->fd = fd;
   f->len = 0;
   f->pos = 0;
+  f->job.threads = 0;
   napi_value out;
   if (napi_create_external(env, f, finalize, NULL, &out) != napi_ok) {
     finalize(env, f, NULL);
@@ -128,6 +160,8 @@ static napi_value Read(napi_env env, napi_callback_info info) {
       napi_get_value_int32(env, argv[5], &to) != napi_ok || napi_get_value_int32(env, argv[6], &count) != napi_ok || count < 1)
     return invalid(env);
   if (f->fd < 0) return number(env, -EBADF);
+  /* the buffers of a block whose lstats are under way (lstatStart) are not written meanwhile */
+  if (f->job.threads > 0 && (f->job.shares[0].names == names || (void *)f->job.shares[0].ends == endsData)) return number(env, -EBUSY);
   uint8_t *types = typesData;
   int32_t *ends = endsData;
   size_t n = 0, used = 0;
@@ -209,16 +243,6 @@ static napi_value Lstat(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
-/* One share of a block's lstats: entries [from, to) of the block, those marked. */
-typedef struct {
-  int fd;
-  const char *names;
-  const int32_t *ends;
-  const uint8_t *marks;
-  double *out;
-  int32_t from, to;
-} Share;
-
 static void *lstatShare(void *arg) {
   const Share *s = arg;
   for (int32_t i = s->from; i < s->to; i++) {
@@ -231,49 +255,35 @@ static void *lstatShare(void *arg) {
   return NULL;
 }
 
-/* The most threads one lstatMany uses, and the fewest marked entries each is given. */
-#define MAX_THREADS 8
-#define MIN_SHARE 64
-
 /*
- * lstatMany(folder, names, ends: Int32Array, marks: Uint8Array, count, out: Float64Array(8 *
- * count)[, threads]): lstat of each marked entry of the last read, in one call (a dry run's and
- * status's whole block: fewer switches between JavaScript and the kernel). out[8i..8i+7] as
- * lstat's out; on a failure out[8i] = -errno (a mode is never negative). With threads > 1, the
- * marked entries are shared among that many threads (this one and threads - 1 started for the
- * call and ended before it returns): lstat is the kernel's work, and a block's files are
- * independent of each other, so the shares run side by side on as many cores.
+ * The arguments of lstatMany and lstatStart: (folder, names, ends: Int32Array, marks: Uint8Array,
+ * count, out: Float64Array(8 * count)[, threads]). Checked, and the block cut into `threads`
+ * shares of about equal marked entries, in order; fewer for a small block. False: thrown.
  */
-static napi_value LstatMany(napi_env env, napi_callback_info info) {
+static bool shareOut(napi_env env, napi_callback_info info, napi_value *argv, Folder **folder, Share *shares, int32_t *threadsOut) {
   size_t argc = 7;
-  napi_value argv[7];
   char *names;
   size_t namesLen, endsLen, marksLen, outLen;
   void *endsData, *marksData, *outData;
   int32_t count, threads = 1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return invalid(env);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return invalid(env), false;
   Folder *f = folderOf(env, argv[0]);
   if (f == NULL || !bytesOf(env, argv[1], &names, &namesLen) || !arrayOf(env, argv[2], napi_int32_array, &endsData, &endsLen) ||
       !arrayOf(env, argv[3], napi_uint8_array, &marksData, &marksLen) || napi_get_value_int32(env, argv[4], &count) != napi_ok || count < 0 ||
       (size_t)count > endsLen || (size_t)count > marksLen || !arrayOf(env, argv[5], napi_float64_array, &outData, &outLen) ||
       outLen < (size_t)count * 8 || (argc > 6 && (napi_get_value_int32(env, argv[6], &threads) != napi_ok || threads < 1)))
-    return invalid(env);
-  if (f->fd < 0) return number(env, -EBADF);
+    return invalid(env), false;
   const int32_t *ends = endsData;
   const uint8_t *marks = marksData;
   int32_t marked = 0;
   for (int32_t i = 0, start = 0; i < count; start = ends[i], i++) {
     if (!marks[i]) continue;
     /* the name must lie within the buffer and end with its NUL byte */
-    if (start < 0 || ends[i] <= start || (size_t)ends[i] > namesLen || names[ends[i] - 1] != '\0') return invalid(env);
+    if (start < 0 || ends[i] <= start || (size_t)ends[i] > namesLen || names[ends[i] - 1] != '\0') return invalid(env), false;
     marked++;
   }
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads > marked / MIN_SHARE) threads = marked / MIN_SHARE > 0 ? marked / MIN_SHARE : 1;
-  Share shares[MAX_THREADS];
-  pthread_t ids[MAX_THREADS];
-  bool started[MAX_THREADS] = {false};
-  /* shares of about equal marked entries, in order */
   int32_t at = 0;
   for (int32_t t = 0, seen = 0; t < threads; t++) {
     const int32_t want = (int32_t)((int64_t)marked * (t + 1) / threads);
@@ -282,6 +292,30 @@ static napi_value LstatMany(napi_env env, napi_callback_info info) {
     shares[t] = (Share){f->fd, names, ends, marks, outData, at, end};
     at = end;
   }
+  *folder = f;
+  *threadsOut = threads;
+  return true;
+}
+
+/*
+ * lstatMany(folder, names, ends: Int32Array, marks: Uint8Array, count, out: Float64Array(8 *
+ * count)[, threads]) -> 0, or -errno: lstat of each marked entry of the last read, in one call
+ * (a dry run's and status's whole block: fewer switches between JavaScript and the kernel).
+ * out[8i..8i+7] as lstat's out; on a failure out[8i] = -errno (a mode is never negative). With
+ * threads > 1, the marked entries are shared among that many threads (this one and threads - 1
+ * started for the call and ended before it returns): lstat is the kernel's work, and a block's
+ * files are independent of each other, so the shares run side by side on as many cores.
+ */
+static napi_value LstatMany(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  Folder *f;
+  Share shares[MAX_THREADS];
+  pthread_t ids[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
+  int32_t threads;
+  if (!shareOut(env, info, argv, &f, shares, &threads)) return NULL;
+  if (f->fd < 0) return number(env, -EBADF);
+  if (f->job.threads > 0) return number(env, -EBUSY);
   /* a thread that cannot be started: its share is done here */
   for (int32_t t = 1; t < threads; t++) started[t] = pthread_create(&ids[t], NULL, lstatShare, &shares[t]) == 0;
   lstatShare(&shares[0]);
@@ -292,6 +326,60 @@ static napi_value LstatMany(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
+/*
+ * lstatStart(the arguments of lstatMany) -> 0, or -errno (-EBUSY: the folder's last block is
+ * still under way): the same lstats, in `threads` threads started for them, while this one goes
+ * on (it reads and sorts the next block into other buffers meanwhile). The buffers given are kept
+ * alive, and must not be changed, until lstatWait(folder); `out` is filled once that returned.
+ */
+static napi_value LstatStart(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  Folder *f;
+  Share shares[MAX_THREADS];
+  int32_t threads;
+  if (!shareOut(env, info, argv, &f, shares, &threads)) return NULL;
+  if (f->fd < 0) return number(env, -EBADF);
+  Job *job = &f->job;
+  if (job->threads > 0) return number(env, -EBUSY);
+  const int keep[4] = {1, 2, 3, 5};
+  for (int i = 0; i < 4; i++) {
+    if (napi_create_reference(env, argv[keep[i]], 1, &job->refs[i]) != napi_ok) {
+      while (i-- > 0) napi_delete_reference(env, job->refs[i]);
+      return invalid(env);
+    }
+  }
+  job->threads = threads;
+  for (int32_t t = 0; t < threads; t++) {
+    job->shares[t] = shares[t];
+    job->started[t] = pthread_create(&job->ids[t], NULL, lstatShare, &job->shares[t]) == 0;
+    /* a thread that cannot be started: its share is done here, now */
+    if (!job->started[t]) lstatShare(&job->shares[t]);
+  }
+  return number(env, 0);
+}
+
+/* Waits for the folder's block under way, if any, and lets its buffers go. */
+static void endJob(napi_env env, Folder *f) {
+  Job *job = &f->job;
+  if (job->threads == 0) return;
+  for (int32_t t = 0; t < job->threads; t++) {
+    if (job->started[t]) pthread_join(job->ids[t], NULL);
+  }
+  for (int i = 0; i < 4; i++) napi_delete_reference(env, job->refs[i]);
+  job->threads = 0;
+}
+
+/* lstatWait(folder) -> 0 once the block given to lstatStart is done and its `out` filled (at once if none is under way) */
+static napi_value LstatWait(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return invalid(env);
+  Folder *f = folderOf(env, argv[0]);
+  if (f == NULL) return invalid(env);
+  endJob(env, f);
+  return number(env, 0);
+}
+
 /* close(folder): at once (the finalizer would, later) */
 static napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -299,13 +387,14 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return invalid(env);
   Folder *f = folderOf(env, argv[0]);
   if (f == NULL) return invalid(env);
+  endJob(env, f);
   if (f->fd >= 0) close(f->fd);
   f->fd = -1;
   return NULL;
 }
 
 NAPI_MODULE_INIT() {
-  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"close", Close}};
+  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"lstatStart", LstatStart}, {"lstatWait", LstatWait}, {"close", Close}};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, all[i].name, NAPI_AUTO_LENGTH, all[i].fn, NULL, &fn) != napi_ok ||

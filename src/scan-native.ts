@@ -48,6 +48,26 @@ function newBlock(): Block {
 }
 
 /**
+ * Marks the entries of a block read that are looked at: names that matched and may be regular
+ * files. The block's names are decoded in one call: each ends with its NUL byte, which UTF-8
+ * decoding keeps as it is, and no name holds one.
+ */
+function sort(b: Block, count: number, classify: (name: string) => FileKind | undefined): void {
+  const decoded = b.names.toString('utf8', 0, b.ends[count - 1] as number).split('\0');
+  for (let i = 0; i < count; i++) {
+    b.marks[i] = 0;
+    const type = b.types[i];
+    if (type !== DT_REG && type !== DT_UNKNOWN) continue;
+    const name = decoded[i] as string;
+    const kind = classify(name);
+    if (kind === undefined) continue;
+    b.marks[i] = 1;
+    b.shown[i] = name;
+    b.kinds[i] = kind;
+  }
+}
+
+/**
  * scanFolder with the native scanner: the same files, the same failures, in the same order.
  * Names come as bytes, so a name that is not valid UTF-8 is known as it is (no second listing).
  * `batch`: a whole block's files are looked at in one call, in the folder opened, before the
@@ -83,39 +103,38 @@ export function* scanNative(
         return;
       }
     }
-    for (;;) {
-      const count = native.read(folder, b.names, b.types, b.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
+    const read = (into: Block): number => native.read(folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
+    let count = read(b);
+    if (count > 0) sort(b, count, classify);
+    // a dry run's, status's: the next block is read and sorted while this one's lstats run
+    const ahead = batch ? newBlock() : undefined;
+    if (ahead !== undefined && count > 0) native.lstatStart(folder, b.names, b.ends, b.marks, count, b.stats, batchThreads());
+    for (let cur = b, other = ahead; ; ) {
       if (count < 0) {
         yield failure(dir, systemError(count, 'scandir', dir));
         return;
       }
       if (count === 0) return;
-      // the names that matched and may be regular files
-      for (let i = 0, start = 0; i < count; start = b.ends[i] as number, i++) {
-        b.marks[i] = 0;
-        const type = b.types[i];
-        if (type !== DT_REG && type !== DT_UNKNOWN) continue;
-        const name = b.names.toString('utf8', start, (b.ends[i] as number) - 1);
-        const kind = classify(name);
-        if (kind === undefined) continue;
-        b.marks[i] = 1;
-        b.shown[i] = name;
-        b.kinds[i] = kind;
+      let next = 0;
+      if (other !== undefined) {
+        next = read(other);
+        if (next > 0) sort(other, next, classify);
+        native.lstatWait(folder);
+        if (next > 0) native.lstatStart(folder, other.names, other.ends, other.marks, next, other.stats, batchThreads());
       }
-      if (batch) native.lstatMany(folder, b.names, b.ends, b.marks, count, b.stats, batchThreads());
-      for (let i = 0, start = 0; i < count; start = b.ends[i] as number, i++) {
-        if (b.marks[i] === 0) continue;
-        let name = b.shown[i] as string;
-        const kind = b.kinds[i] as FileKind;
-        const end = (b.ends[i] as number) - 1;
+      for (let i = 0, start = 0; i < count; start = cur.ends[i] as number, i++) {
+        if (cur.marks[i] === 0) continue;
+        let name = cur.shown[i] as string;
+        const kind = cur.kinds[i] as FileKind;
+        const end = (cur.ends[i] as number) - 1;
         let at: string | Buffer = fromCwd ? name : prefix + name;
-        if (name.includes('\uFFFD') && !isUtf8(b.names.subarray(start, end))) {
-          const raw = Buffer.from(b.names.subarray(start, end));
+        if (name.includes('\uFFFD') && !isUtf8(cur.names.subarray(start, end))) {
+          const raw = Buffer.from(cur.names.subarray(start, end));
           name = escapeRawName(raw);
           at = head === undefined ? raw : Buffer.concat([head, raw]);
         }
         const path = prefix + name;
-        let stat = b.stats;
+        let stat = cur.stats;
         let o = i * 8;
         // (a dry run's look is in the folder opened; but a path longer than PATH_MAX, which a
         // real run cannot name, is looked at as the real run would, so that both say the same)
@@ -124,8 +143,8 @@ export function* scanNative(
           o = 0;
           let r: number;
           if (head === undefined) {
-            r = native.lstat(null, b.names, start, one);
-          } else if (b.names.copy(whole as Buffer, head.length, start, end + 1) === end + 1 - start) {
+            r = native.lstat(null, cur.names, start, one);
+          } else if (cur.names.copy(whole as Buffer, head.length, start, end + 1) === end + 1 - start) {
             r = native.lstat(null, whole as Buffer, 0, one);
           } else {
             r = -os.constants.errno.ENAMETOOLONG; // (not on Linux: a name has at most 255 bytes)
@@ -156,6 +175,13 @@ export function* scanNative(
           mtimeMs: stat[o + 6] as number,
           ctimeMs: stat[o + 7] as number,
         };
+      }
+      if (other === undefined) {
+        count = read(cur);
+        if (count > 0) sort(cur, count, classify);
+      } else {
+        [cur, other] = [other, cur];
+        count = next;
       }
     }
   } finally {

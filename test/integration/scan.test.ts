@@ -244,9 +244,23 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
       expect(gone).toBe(Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 3 !== 2).length);
       expect(looked + gone).toBe(600);
       expect(() => native.lstatMany(folder, names, ends, marks, count, once, 0)).toThrow(TypeError);
+      // the same in threads of their own, while this one goes on
+      for (const threads of [1, 2, 8]) {
+        const later = new Float64Array(8 * count).fill(7);
+        expect(native.lstatStart(folder, names, ends, marks, count, later, threads)).toBe(0);
+        expect(native.lstatStart(folder, names, ends, marks, count, later, threads)).toBe(-16); // -EBUSY: one block at a time
+        expect(native.lstatMany(folder, names, ends, marks, count, later, threads)).toBe(-16);
+        expect(native.read(folder, names, types, ends, 0, 1, 1)).toBe(-16); // its buffers are not written meanwhile
+        expect(native.lstatWait(folder)).toBe(0);
+        expect(later).toEqual(once);
+      }
+      expect(native.lstatWait(folder)).toBe(0); // none under way: at once
+      // closed with a block under way: it waits for it
+      expect(native.lstatStart(folder, names, ends, marks, count, new Float64Array(8 * count), 2)).toBe(0);
     } finally {
       native.close(folder);
     }
+    expect(native.lstatStart(folder, names, ends, new Uint8Array(count).fill(1), count, new Float64Array(8 * count), 2)).toBe(-9); // -EBADF
   });
 
   it('refuses arguments that would reach outside its buffers, without crashing', () => {
