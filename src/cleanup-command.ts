@@ -21,7 +21,7 @@ import type { LogFailure } from './result.js';
 import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { guardSignals } from './signals.js';
 import { formatBytes } from './size.js';
-import { IN_THREAD_SLICE_MS, cliWorkers } from './thread-choice.js';
+import { IN_THREAD_SLICE_MS, cliWorkers, inThreadMaxEntries } from './thread-choice.js';
 
 /** The cleanup itself: a real run or a dry run, its report on standard output, its log. */
 export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): Promise<number> {
@@ -45,7 +45,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
 
-  const workers = cliWorkers(folders(baseDir, categories));
+  const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(flags.dryRun === true));
   // JSON in files, pipes and cron; a readable form for a person at a terminal
   const sink = openLogSink({ file: logFile, level, readable: ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' });
   // Progress is for a person at a terminal, and only where the log lines are not drawn already.

@@ -5,7 +5,7 @@ import { EXIT } from './errors.js';
 import { escapeControl } from './format.js';
 import { useColor } from './output.js';
 import { guardSignals, signalExitStatus } from './signals.js';
-import { IN_THREAD_SLICE_MS, cliWorkers } from './thread-choice.js';
+import { IN_THREAD_SLICE_MS, cliWorkers, inThreadMaxEntries } from './thread-choice.js';
 
 /** `status`: the storage figures of each category, nothing changed. */
 export async function statusCommand(flags: StatusFlags, ctx: CommandContext): Promise<number> {
@@ -15,7 +15,7 @@ export async function statusCommand(flags: StatusFlags, ctx: CommandContext): Pr
   const minFree = resolveDiskPressure({ minFree: flags.minFree }, ctx.env);
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
-  const workers = cliWorkers(folders(baseDir, categories));
+  const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(true));
   // loaded here, not at start-up: a plain cleanup has no use for them
   const { collectStatus } = await import('./status.js');
   const { formatStatusJson, formatStatusText } = await import('./status-report.js');

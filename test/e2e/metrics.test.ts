@@ -75,15 +75,36 @@ describe('start-up: small folders are swept and measured without worker threads'
       expect(loaded).not.toContain('parallel.js');
     }
     expect(fs.existsSync(path.join(base, 'offline_incidents/offline_incident_1.txt'))).toBe(false);
-    // inThreadMaxEntries() entries in all (40,000 with the native scanner, 8,000 without): workers;
-    // one fewer: none
+    // inThreadMaxEntries() entries in all (40,000 with the native scanner, 8,000 without): a real
+    // run takes workers; one fewer: none. A dry run and status have their own line,
+    // inThreadMaxEntries(true) (150,000 with the native scanner: it looks at their files a block at
+    // a time, in a thread of its own).
     const big = tempDir();
     fs.mkdirSync(path.join(big, 'offline_incidents'));
+    let made = 0;
+    const makeUpTo = (n: number): void => {
+      for (; made < n; made++) fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', `offline_incident_${made}.txt`), 'w'));
+    };
+    const parallel = async (args: string[]): Promise<boolean> => (await loadedModules([...args, '--base-dir', big])).includes('parallel.js');
     const max = inThreadMaxEntries();
-    for (let i = 0; i < max - 1; i++) fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', `offline_incident_${i}.txt`), 'w'));
-    expect(await loadedModules(['--dry-run', '--base-dir', big])).not.toContain('parallel.js');
-    fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', 'offline_incident_last.txt'), 'w'));
-    expect(await loadedModules(['--dry-run', '--base-dir', big])).toContain('parallel.js');
+    const batchMax = inThreadMaxEntries(true);
+    makeUpTo(max - 1);
+    // (the files are new: a real run deletes none of them)
+    expect(await parallel([])).toBe(false);
+    expect(await parallel(['--dry-run'])).toBe(false);
+    makeUpTo(max);
+    expect(await parallel([])).toBe(true);
+    if (batchMax > max) {
+      expect(await parallel(['--dry-run'])).toBe(false);
+      expect(await parallel(['status'])).toBe(false);
+      makeUpTo(batchMax - 1);
+      expect(await parallel(['--dry-run'])).toBe(false);
+      expect(await parallel(['status'])).toBe(false);
+      makeUpTo(batchMax);
+    }
+    expect(await parallel(['--dry-run'])).toBe(true);
+    expect(await parallel(['status'])).toBe(true);
+    expect(fs.readdirSync(path.join(big, 'offline_incidents'))).toHaveLength(batchMax);
   });
 });
 
