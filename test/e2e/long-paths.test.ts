@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { IN_THREAD_MAX_ENTRIES, IN_THREAD_MAX_ENTRIES_BATCH, IN_THREAD_MAX_ENTRIES_NATIVE } from '../../src/thread-choice.js';
+import { IN_THREAD_MAX_ENTRIES, IN_THREAD_MAX_ENTRIES_NATIVE } from '../../src/thread-choice.js';
 import { runCli } from '../helpers/cli.js';
 import { DAY, tempDir } from '../helpers/tree.js';
 
@@ -71,7 +71,7 @@ describe('base folders with paths near PATH_MAX (4,096 bytes)', () => {
     try {
       expect(base.length).toBe(4_032);
       const workers = Math.min(2, os.availableParallelism());
-      await dryThenReal(root, base, max + 300, env, workers, max < IN_THREAD_MAX_ENTRIES_BATCH && env.VIGINT_CLEANUP_NATIVE !== '0' ? 0 : workers);
+      await dryThenReal(root, base, max + 300, env, workers, max === IN_THREAD_MAX_ENTRIES_NATIVE ? 0 : workers);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
