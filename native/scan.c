@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <pthread.h>
@@ -31,29 +32,36 @@ struct dirent64_raw {
   char d_name[];
 };
 
-/* One share of a block's lstats: entries [from, to) of the block, those marked. */
+/*
+ * A block's lstats: the marked entries of [0, count), claimed CHUNK entries at a time by every
+ * thread that works on them (threads started for them, and the caller while it waits), so that
+ * none waits while another still has many to do.
+ */
 typedef struct {
   int fd;
   const char *names;
   const int32_t *ends;
   const uint8_t *marks;
   double *out;
-  int32_t from, to;
-} Share;
+  int32_t count;
+  atomic_int next; /* the next chunk to claim */
+} Work;
 
-/* The most threads one block's lstats use, and the fewest marked entries each is given. */
+/* The most threads one block's lstats use; the fewest marked entries that call for one more; a claim. */
 #define MAX_THREADS 8
 #define MIN_SHARE 64
+#define CHUNK 32
 
 /*
- * A block's lstats under way in threads of their own (lstatStart), until lstatWait: the shares,
- * and references that keep the caller's buffers alive until the threads are done with them.
+ * A block's lstats under way (lstatStart) until lstatWait: the threads started for them, and
+ * references that keep the caller's buffers alive until every thread is done with them.
  */
 typedef struct {
-  int32_t threads; /* 0: none under way */
+  bool busy;
+  int32_t helpers;
   pthread_t ids[MAX_THREADS];
   bool started[MAX_THREADS];
-  Share shares[MAX_THREADS];
+  Work work;
   napi_ref refs[4];
 } Job;
 
@@ -66,7 +74,6 @@ typedef struct {
   char block[32768];
 } Folder;
 
-static void *lstatShare(void *arg);
 static void endJob(napi_env env, Folder *f);
 
 /* Marks our folders, so that no other external can be taken for one. */
@@ -129,7 +136,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   f->fd = fd;
   f->len = 0;
   f->pos = 0;
-  f->job.threads = 0;
+  f->job.busy = false;
   napi_value out;
   if (napi_create_external(env, f, finalize, NULL, &out) != napi_ok) {
     finalize(env, f, NULL);
@@ -161,7 +168,7 @@ static napi_value Read(napi_env env, napi_callback_info info) {
     return invalid(env);
   if (f->fd < 0) return number(env, -EBADF);
   /* the buffers of a block whose lstats are under way (lstatStart) are not written meanwhile */
-  if (f->job.threads > 0 && (f->job.shares[0].names == names || (void *)f->job.shares[0].ends == endsData)) return number(env, -EBUSY);
+  if (f->job.busy && (f->job.work.names == names || (const void *)f->job.work.ends == endsData)) return number(env, -EBUSY);
   uint8_t *types = typesData;
   int32_t *ends = endsData;
   size_t n = 0, used = 0;
@@ -243,24 +250,29 @@ static napi_value Lstat(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
-static void *lstatShare(void *arg) {
-  const Share *s = arg;
-  for (int32_t i = s->from; i < s->to; i++) {
-    if (!s->marks[i]) continue;
-    struct stat st;
-    double *o = s->out + (size_t)i * 8;
-    if (fstatat(s->fd, s->names + (i == 0 ? 0 : s->ends[i - 1]), &st, AT_SYMLINK_NOFOLLOW) != 0) o[0] = -errno;
-    else fill(o, &st);
+/* Claims chunks of the block and looks at their marked entries, until none is left. */
+static void *lstatWork(void *arg) {
+  Work *w = arg;
+  const int32_t chunks = (w->count + CHUNK - 1) / CHUNK;
+  for (int32_t c; (c = atomic_fetch_add(&w->next, 1)) < chunks;) {
+    const int32_t end = c * CHUNK + CHUNK < w->count ? c * CHUNK + CHUNK : w->count;
+    for (int32_t i = c * CHUNK; i < end; i++) {
+      if (!w->marks[i]) continue;
+      struct stat st;
+      double *o = w->out + (size_t)i * 8;
+      if (fstatat(w->fd, w->names + (i == 0 ? 0 : w->ends[i - 1]), &st, AT_SYMLINK_NOFOLLOW) != 0) o[0] = -errno;
+      else fill(o, &st);
+    }
   }
   return NULL;
 }
 
 /*
  * The arguments of lstatMany and lstatStart: (folder, names, ends: Int32Array, marks: Uint8Array,
- * count, out: Float64Array(8 * count)[, threads]). Checked, and the block cut into `threads`
- * shares of about equal marked entries, in order; fewer for a small block. False: thrown.
+ * count, out: Float64Array(8 * count)[, threads]), checked, into `work`; `threads` lessened to
+ * one per MIN_SHARE marked entries (at least one), at most MAX_THREADS. False: thrown.
  */
-static bool shareOut(napi_env env, napi_callback_info info, napi_value *argv, Folder **folder, Share *shares, int32_t *threadsOut) {
+static bool workOf(napi_env env, napi_callback_info info, napi_value *argv, Folder **folder, Work *work, int32_t *threadsOut) {
   size_t argc = 7;
   char *names;
   size_t namesLen, endsLen, marksLen, outLen;
@@ -284,14 +296,13 @@ static bool shareOut(napi_env env, napi_callback_info info, napi_value *argv, Fo
   }
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads > marked / MIN_SHARE) threads = marked / MIN_SHARE > 0 ? marked / MIN_SHARE : 1;
-  int32_t at = 0;
-  for (int32_t t = 0, seen = 0; t < threads; t++) {
-    const int32_t want = (int32_t)((int64_t)marked * (t + 1) / threads);
-    int32_t end = at;
-    while (end < count && (seen < want || t == threads - 1)) seen += marks[end++] ? 1 : 0;
-    shares[t] = (Share){f->fd, names, ends, marks, outData, at, end};
-    at = end;
-  }
+  work->fd = f->fd;
+  work->names = names;
+  work->ends = ends;
+  work->marks = marks;
+  work->out = outData;
+  work->count = count;
+  atomic_init(&work->next, 0);
   *folder = f;
   *threadsOut = threads;
   return true;
@@ -302,26 +313,25 @@ static bool shareOut(napi_env env, napi_callback_info info, napi_value *argv, Fo
  * count)[, threads]) -> 0, or -errno: lstat of each marked entry of the last read, in one call
  * (a dry run's and status's whole block: fewer switches between JavaScript and the kernel).
  * out[8i..8i+7] as lstat's out; on a failure out[8i] = -errno (a mode is never negative). With
- * threads > 1, the marked entries are shared among that many threads (this one and threads - 1
- * started for the call and ended before it returns): lstat is the kernel's work, and a block's
- * files are independent of each other, so the shares run side by side on as many cores.
+ * threads > 1, this thread and threads - 1 started for the call (and ended before it returns)
+ * share the work: lstat is the kernel's work, and a block's files are independent of each other,
+ * so they run side by side on as many cores.
  */
 static napi_value LstatMany(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   Folder *f;
-  Share shares[MAX_THREADS];
+  Work work;
   pthread_t ids[MAX_THREADS];
   bool started[MAX_THREADS] = {false};
   int32_t threads;
-  if (!shareOut(env, info, argv, &f, shares, &threads)) return NULL;
+  if (!workOf(env, info, argv, &f, &work, &threads)) return NULL;
   if (f->fd < 0) return number(env, -EBADF);
-  if (f->job.threads > 0) return number(env, -EBUSY);
-  /* a thread that cannot be started: its share is done here */
-  for (int32_t t = 1; t < threads; t++) started[t] = pthread_create(&ids[t], NULL, lstatShare, &shares[t]) == 0;
-  lstatShare(&shares[0]);
+  if (f->job.busy) return number(env, -EBUSY);
+  /* (a thread that cannot be started leaves its part to the others) */
+  for (int32_t t = 1; t < threads; t++) started[t] = pthread_create(&ids[t], NULL, lstatWork, &work) == 0;
+  lstatWork(&work);
   for (int32_t t = 1; t < threads; t++) {
     if (started[t]) pthread_join(ids[t], NULL);
-    else lstatShare(&shares[t]);
   }
   return number(env, 0);
 }
@@ -329,18 +339,19 @@ static napi_value LstatMany(napi_env env, napi_callback_info info) {
 /*
  * lstatStart(the arguments of lstatMany) -> 0, or -errno (-EBUSY: the folder's last block is
  * still under way): the same lstats, in `threads` threads started for them, while this one goes
- * on (it reads and sorts the next block into other buffers meanwhile). The buffers given are kept
- * alive, and must not be changed, until lstatWait(folder); `out` is filled once that returned.
+ * on (it reads and sorts the next block into other buffers meanwhile, and helps once it waits).
+ * The buffers given are kept alive, and must not be changed, until lstatWait(folder); `out` is
+ * filled once that returned.
  */
 static napi_value LstatStart(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   Folder *f;
-  Share shares[MAX_THREADS];
+  Work work;
   int32_t threads;
-  if (!shareOut(env, info, argv, &f, shares, &threads)) return NULL;
+  if (!workOf(env, info, argv, &f, &work, &threads)) return NULL;
   if (f->fd < 0) return number(env, -EBADF);
   Job *job = &f->job;
-  if (job->threads > 0) return number(env, -EBUSY);
+  if (job->busy) return number(env, -EBUSY);
   const int keep[4] = {1, 2, 3, 5};
   for (int i = 0; i < 4; i++) {
     if (napi_create_reference(env, argv[keep[i]], 1, &job->refs[i]) != napi_ok) {
@@ -348,25 +359,25 @@ static napi_value LstatStart(napi_env env, napi_callback_info info) {
       return invalid(env);
     }
   }
-  job->threads = threads;
-  for (int32_t t = 0; t < threads; t++) {
-    job->shares[t] = shares[t];
-    job->started[t] = pthread_create(&job->ids[t], NULL, lstatShare, &job->shares[t]) == 0;
-    /* a thread that cannot be started: its share is done here, now */
-    if (!job->started[t]) lstatShare(&job->shares[t]);
-  }
+  job->work = work; /* (copied before any thread sees it: `next` is still 0) */
+  atomic_init(&job->work.next, 0);
+  job->busy = true;
+  job->helpers = threads;
+  /* (a thread that cannot be started leaves its part to the others, and to lstatWait) */
+  for (int32_t t = 0; t < threads; t++) job->started[t] = pthread_create(&job->ids[t], NULL, lstatWork, &job->work) == 0;
   return number(env, 0);
 }
 
-/* Waits for the folder's block under way, if any, and lets its buffers go. */
+/* Does what is left of the folder's block under way, if any, waits for its threads, and lets its buffers go. */
 static void endJob(napi_env env, Folder *f) {
   Job *job = &f->job;
-  if (job->threads == 0) return;
-  for (int32_t t = 0; t < job->threads; t++) {
+  if (!job->busy) return;
+  lstatWork(&job->work);
+  for (int32_t t = 0; t < job->helpers; t++) {
     if (job->started[t]) pthread_join(job->ids[t], NULL);
   }
   for (int i = 0; i < 4; i++) napi_delete_reference(env, job->refs[i]);
-  job->threads = 0;
+  job->busy = false;
 }
 
 /* lstatWait(folder) -> 0 once the block given to lstatStart is done and its `out` filled (at once if none is under way) */
