@@ -1,13 +1,16 @@
 /*
- * vigint_scan: a folder's names and one file's lstat, without the objects Node makes for them (a
- * Dirent per name; a Stats with four Dates per lstat). The one native part of vigint-cleanup,
- * used by src/scan.ts when it is built (npm install builds it; scripts/native.js) and not turned
- * off with VIGINT_CLEANUP_NATIVE=0; without it the scan reads folders with Node's fs, the same
- * names in the same order, to the same result. Why, with figures: README, "Performance".
+ * vigint_scan: a folder's names and its files' lstat, without the objects Node makes for them (a
+ * Dirent per name; a Stats with four Dates per lstat), a block of files at a time in threads of
+ * its own; and a real run's unlinks, a batch at a time in threads of their own, each file looked at
+ * again right before. The one native part of vigint-cleanup, used by src/scan.ts and
+ * src/unlinks.ts when it is built (npm install builds it; scripts/native.js) and not turned off
+ * with VIGINT_CLEANUP_NATIVE=0; without it the scan reads folders with Node's fs, the same names in
+ * the same order, to the same result, and unlinks one file at a time. Why, with figures: README,
+ * "Performance".
  *
- * It reads and looks, nothing more: no unlink, no path building, no symlink followed but the
- * folder itself (as opendir). Names are copied only into the caller's buffers, within their
- * lengths.
+ * It builds no path and follows no symlink but the folder itself (as opendir). It unlinks only the
+ * paths it is given, each only while it is still the regular file the caller chose (unlinkStart).
+ * Names are copied only into the caller's buffers, within their lengths.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 struct dirent64_raw {
@@ -391,6 +395,170 @@ static napi_value LstatWait(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
+/*
+ * The unlinker: a real run's deletions, a batch at a time, in threads of their own (unlinkStart)
+ * while the sweep goes on, until unlinkWait. Each file is looked at again right before its unlink,
+ * by the very name the unlink is given, and deleted only if it is still the file the sweep chose
+ * (src/plan.ts, stillDeletable): a regular file, the same device, inode and change time, and a
+ * modification time still before the cutoff.
+ */
+typedef struct {
+  const char *paths;
+  const int32_t *ends;
+  const double *expect; /* 4 per file: dev, ino, ctimeMs, unused */
+  double *results;      /* 2 per file (see unlinkStart), and the unlinks' time in all (ms) */
+  double cutoff;
+  int32_t count;
+  atomic_int next;
+  _Atomic long long unlinkNs;
+} Deletions;
+
+typedef struct {
+  bool busy;
+  int32_t helpers;
+  pthread_t ids[MAX_THREADS];
+  bool started[MAX_THREADS];
+  Deletions work;
+  napi_ref refs[4];
+} Unlinker;
+
+static const napi_type_tag UNLINKER_TAG = {0x76696769e7f0a1c4ULL, 0x6e745f756e6c6e6bULL};
+#define UNLINK_CHUNK 4
+
+static void *unlinkWork(void *arg) {
+  Deletions *w = arg;
+  const int32_t chunks = (w->count + UNLINK_CHUNK - 1) / UNLINK_CHUNK;
+  for (int32_t c; (c = atomic_fetch_add(&w->next, 1)) < chunks;) {
+    const int32_t end = c * UNLINK_CHUNK + UNLINK_CHUNK < w->count ? c * UNLINK_CHUNK + UNLINK_CHUNK : w->count;
+    for (int32_t i = c * UNLINK_CHUNK; i < end; i++) {
+      const char *path = w->paths + (i == 0 ? 0 : w->ends[i - 1]);
+      const double *e = w->expect + (size_t)i * 4;
+      double *r = w->results + (size_t)i * 2;
+      struct stat st;
+      double now[8];
+      if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        r[0] = -errno;
+        r[1] = 1; /* lstat */
+        continue;
+      }
+      fill(now, &st);
+      if (!S_ISREG(st.st_mode) || now[1] != e[0] || now[2] != e[1] || now[7] != e[2] || !(now[6] < w->cutoff)) {
+        r[0] = 1; /* changed since the sweep chose it: kept */
+        r[1] = now[6];
+        continue;
+      }
+      struct timespec t0, t1;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      const int failed = unlink(path) != 0 ? errno : 0;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      atomic_fetch_add(&w->unlinkNs, (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
+      r[0] = -failed;
+      r[1] = 2; /* unlink */
+    }
+  }
+  return NULL;
+}
+
+static void endUnlinks(napi_env env, Unlinker *u) {
+  if (!u->busy) return;
+  unlinkWork(&u->work);
+  for (int32_t t = 0; t < u->helpers; t++) {
+    if (u->started[t]) pthread_join(u->ids[t], NULL);
+  }
+  u->work.results[(size_t)u->work.count * 2] = (double)atomic_load(&u->work.unlinkNs) / 1e6;
+  for (int i = 0; i < 4; i++) napi_delete_reference(env, u->refs[i]);
+  u->busy = false;
+}
+
+static void finalizeUnlinker(napi_env env, void *data, void *hint) {
+  (void)hint;
+  endUnlinks(env, data);
+  free(data);
+}
+
+static Unlinker *unlinkerOf(napi_env env, napi_value v) {
+  bool ours = false;
+  void *p = NULL;
+  if (napi_check_object_type_tag(env, v, &UNLINKER_TAG, &ours) != napi_ok || !ours || napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  return p;
+}
+
+/* unlinker() -> an unlinker (one batch at a time) */
+static napi_value NewUnlinker(napi_env env, napi_callback_info info) {
+  (void)info;
+  Unlinker *u = calloc(1, sizeof(Unlinker));
+  if (u == NULL) return invalid(env);
+  napi_value out;
+  if (napi_create_external(env, u, finalizeUnlinker, NULL, &out) != napi_ok) {
+    free(u);
+    return invalid(env);
+  }
+  if (napi_type_tag_object(env, out, &UNLINKER_TAG) != napi_ok) return invalid(env);
+  return out;
+}
+
+/*
+ * unlinkStart(unlinker, paths: Buffer, ends: Int32Array, expect: Float64Array(4 * count), count,
+ * cutoff, results: Float64Array(2 * count + 1), threads) -> 0, or -EBUSY (the last batch is still
+ * under way): file i's NUL-ended path (or name, from the working directory) ends at ends[i]; it is
+ * looked at and unlinked as above, in `threads` threads started for the batch (and the caller's,
+ * in unlinkWait). Once unlinkWait returned: results[2i] is 0 (deleted; results[2i + 1] = 2), -errno
+ * (results[2i + 1]: 1 the lstat failed, 2 the unlink), or 1 (changed, kept: results[2i + 1] is its
+ * modification time now); results[2 * count] the time spent in unlink in all, in ms. The buffers
+ * are kept alive, and must not be changed, until then.
+ */
+static napi_value UnlinkStart(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  char *paths;
+  size_t pathsLen, endsLen, expectLen, resultsLen;
+  void *endsData, *expectData, *resultsData;
+  int32_t count, threads;
+  double cutoff;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) return invalid(env);
+  Unlinker *u = unlinkerOf(env, argv[0]);
+  if (u == NULL || !bytesOf(env, argv[1], &paths, &pathsLen) || !arrayOf(env, argv[2], napi_int32_array, &endsData, &endsLen) ||
+      !arrayOf(env, argv[3], napi_float64_array, &expectData, &expectLen) || napi_get_value_int32(env, argv[4], &count) != napi_ok || count < 0 ||
+      (size_t)count > endsLen || expectLen < (size_t)count * 4 || napi_get_value_double(env, argv[5], &cutoff) != napi_ok ||
+      !arrayOf(env, argv[6], napi_float64_array, &resultsData, &resultsLen) || resultsLen < (size_t)count * 2 + 1 ||
+      napi_get_value_int32(env, argv[7], &threads) != napi_ok || threads < 1)
+    return invalid(env);
+  const int32_t *ends = endsData;
+  for (int32_t i = 0, start = 0; i < count; start = ends[i], i++) {
+    /* each path within the buffer, ending with its NUL byte */
+    if (start < 0 || ends[i] <= start || (size_t)ends[i] > pathsLen || paths[ends[i] - 1] != '\0') return invalid(env);
+  }
+  if (u->busy) return number(env, -EBUSY);
+  const int keep[4] = {1, 2, 3, 6};
+  for (int i = 0; i < 4; i++) {
+    if (napi_create_reference(env, argv[keep[i]], 1, &u->refs[i]) != napi_ok) {
+      while (i-- > 0) napi_delete_reference(env, u->refs[i]);
+      return invalid(env);
+    }
+  }
+  u->work = (Deletions){paths, ends, expectData, resultsData, cutoff, count};
+  atomic_init(&u->work.next, 0);
+  atomic_init(&u->work.unlinkNs, 0);
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  if (threads > (count + UNLINK_CHUNK - 1) / UNLINK_CHUNK) threads = (count + UNLINK_CHUNK - 1) / UNLINK_CHUNK;
+  u->busy = true;
+  u->helpers = threads;
+  /* (a thread that cannot be started leaves its part to the others, and to unlinkWait) */
+  for (int32_t t = 0; t < threads; t++) u->started[t] = pthread_create(&u->ids[t], NULL, unlinkWork, &u->work) == 0;
+  return number(env, 0);
+}
+
+/* unlinkWait(unlinker) -> 0 once the batch under way is done, its results filled (at once if none is) */
+static napi_value UnlinkWait(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return invalid(env);
+  Unlinker *u = unlinkerOf(env, argv[0]);
+  if (u == NULL) return invalid(env);
+  endUnlinks(env, u);
+  return number(env, 0);
+}
+
 /* close(folder): at once (the finalizer would, later) */
 static napi_value Close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -405,7 +573,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"lstatStart", LstatStart}, {"lstatWait", LstatWait}, {"close", Close}};
+  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"lstatStart", LstatStart}, {"lstatWait", LstatWait}, {"close", Close}, {"unlinker", NewUnlinker}, {"unlinkStart", UnlinkStart}, {"unlinkWait", UnlinkWait}};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, all[i].name, NAPI_AUTO_LENGTH, all[i].fn, NULL, &fn) != napi_ok ||

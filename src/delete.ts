@@ -83,6 +83,14 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   const wouldMsg = pressure ? 'cleanup: would delete (disk pressure)' : 'cleanup: would delete (dry run)';
   /** What deleting the file frees: for disk pressure, its blocks; else its size. Nothing while other links remain. */
   const frees = (look: { size: number; blocks: number; nlink: number }): number => (pressure ? freedBlocks(look) : look.nlink > 1 ? 0 : look.size);
+  // (a file chosen and changed since: kept, as the last look below keeps it)
+  const changed = (file: ScannedFile, mtimeMs: number): void => {
+    left(mtimeMs);
+    result.skipped++;
+    log.warn({ path: file.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
+  };
+  // (batches of unlinks in threads of the native scanner's own: not with the test seam below)
+  const batch = dryRun || options.beforeRecheck !== undefined ? undefined : { cutoff, changed };
   const unlinks = new Unlinks<ScannedFile>(options.concurrency, (file, freed, err) => {
     if (!err) {
       result.deleted++;
@@ -95,7 +103,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       left(file.mtimeMs);
       fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
     }
-  });
+  }, batch);
   /** Waits until one more deletion may start; false: the log cannot be written, stop deleting. */
   const mayDelete = async (): Promise<boolean> => {
     while (log.room() - unlinks.inFlight <= 0) {
@@ -131,7 +139,12 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
 
   let sliceStart = performance.now();
   let seen = 0;
-  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: dryRun })) {
+  let stopped = false;
+  // A dry run looks at a block of files at a time, in the folder opened (see scanNative); so does a
+  // real run whose unlinks go in batches, which look at each file again, by the name its unlink
+  // is given, right before it (unlink-batch.ts).
+  const batchScan = dryRun || unlinks.checksAgain;
+  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: batchScan })) {
     if (shouldStop()) break;
     seen++;
     // (`break file`: done with this file; the loop's tail below still runs)
@@ -159,12 +172,16 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
           }
         } else {
           // (the common case, room to spare, costs no await)
-          // `fresh`: nothing was awaited since the scan's own lstat of this file, a few
-          // instructions ago in this same synchronous step: a second look would see the same.
-          let fresh = options.beforeRecheck === undefined;
+          // `fresh`: nothing was awaited since the scan's own lstat of this file, by the name its
+          // unlink is given, a few instructions ago in this same synchronous step: a second look
+          // would see the same. Or the unlink goes in a batch, which looks again right before it.
+          let fresh = options.beforeRecheck === undefined && (!batchScan || unlinks.checksAgain);
           if (log.room() - unlinks.inFlight <= 0) {
             fresh = false;
-            if (!(await mayDelete())) break;
+            if (!(await mayDelete())) {
+              stopped = true;
+              break;
+            }
           }
           if (shouldStop()) break;
           if (holds !== undefined) {
@@ -197,9 +214,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
             result.skipped++;
             log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
           } else if (!stillDeletable(item, lookOf(now), cutoff)) {
-            left(lookOf(now).mtimeMs);
-            result.skipped++;
-            log.warn({ path: item.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
+            changed(item, lookOf(now).mtimeMs);
           } else {
             // Space comes back only when the last link goes: a file with other links frees nothing.
             const freed = frees(now);
@@ -223,6 +238,9 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
       sliceStart = performance.now();
     }
   }
+  // Told to stop, or the log cannot be written: no new deletion starts (those queued in a batch
+  // are not); those under way finish.
+  if (stopped || shouldStop()) unlinks.dropQueued();
   await unlinks.drain();
   return result;
 }

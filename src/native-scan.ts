@@ -11,6 +11,8 @@ import { isMainThread } from 'node:worker_threads';
 
 /** An open folder (opaque). */
 export type NativeFolder = object & { readonly __nativeFolder: unique symbol };
+/** A batch unlinker (opaque). */
+export type NativeUnlinker = object & { readonly __nativeUnlinker: unique symbol };
 
 export interface NativeScanner {
   /** `path` ends in a NUL byte. A folder, or -errno. */
@@ -37,6 +39,26 @@ export interface NativeScanner {
   /** Waits for lstatStart's block (at once if none is under way). */
   lstatWait(folder: NativeFolder): number;
   close(folder: NativeFolder): void;
+  /** An unlinker: a real run's deletions a batch at a time, in threads of their own (native/scan.c). */
+  unlinker(): NativeUnlinker;
+  /**
+   * Starts a batch: file i's NUL-ended path (or bare name) ends at ends[i]; it is looked at again
+   * and unlinked only if still the regular file of `expect` (dev, ino, ctimeMs, unused: 4 per file)
+   * with an mtime before `cutoff`. `results` (2 per file, and 1): filled once unlinkWait returned.
+   * -EBUSY while the last batch is under way.
+   */
+  unlinkStart(
+    unlinker: NativeUnlinker,
+    paths: Buffer,
+    ends: Int32Array,
+    expect: Float64Array,
+    count: number,
+    cutoff: number,
+    results: Float64Array,
+    threads: number,
+  ): number;
+  /** Waits for the batch under way (this thread helps with it). */
+  unlinkWait(unlinker: NativeUnlinker): number;
 }
 
 /** The built module, from src/, dist/ and bundle/ alike. */

@@ -263,6 +263,50 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
     expect(native.lstatStart(folder, names, ends, new Uint8Array(count).fill(1), count, new Float64Array(8 * count), 2)).toBe(-9); // -EBADF
   });
 
+  it('unlinks a batch only of files still as chosen: each looked at again by the name it is unlinked by', () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const dir = tempDir();
+    const old = Date.now() / 1000 - 90 * 86_400;
+    const make = (name: string): fs.Stats => {
+      fs.writeFileSync(path.join(dir, name), name);
+      fs.utimesSync(path.join(dir, name), old, old);
+      return fs.lstatSync(path.join(dir, name));
+    };
+    const names = ['same', 'touched', 'young', 'replaced', 'gone', 'link', 'folder', ...Array.from({ length: 60 }, (_, i) => `more${i}`)];
+    const chosen = names.map((n) => make(n));
+    // what happens to them after they were chosen
+    fs.utimesSync(path.join(dir, 'touched'), old, old); // ctime changes, mtime is put back: not the same file any more
+    fs.utimesSync(path.join(dir, 'young'), new Date(), new Date());
+    fs.rmSync(path.join(dir, 'replaced'));
+    make('replaced');
+    fs.rmSync(path.join(dir, 'gone'));
+    fs.rmSync(path.join(dir, 'link'));
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'link'));
+    fs.rmSync(path.join(dir, 'folder'));
+    fs.mkdirSync(path.join(dir, 'folder'));
+    const paths = Buffer.from(names.map((n) => `${path.join(dir, n)}\0`).join(''));
+    const ends = new Int32Array(names.length);
+    for (let i = 0, at = 0; i < names.length; i++) ends[i] = at += Buffer.byteLength(path.join(dir, names[i] as string)) + 1;
+    const expect4 = new Float64Array(4 * names.length);
+    chosen.forEach((st, i) => expect4.set([st.dev, st.ino, st.ctimeMs, 0], 4 * i));
+    const results = new Float64Array(2 * names.length + 1).fill(7);
+    const unlinker = native.unlinker();
+    const cutoff = Date.now() - 30 * 86_400_000;
+    expect(native.unlinkStart(unlinker, paths, ends, expect4, names.length, cutoff, results, 2)).toBe(0);
+    expect(native.unlinkStart(unlinker, paths, ends, expect4, names.length, cutoff, results, 2)).toBe(-16); // one batch at a time
+    expect(native.unlinkWait(unlinker)).toBe(0);
+    const outcome = (n: string): [number, number] => [results[2 * names.indexOf(n)] as number, results[2 * names.indexOf(n) + 1] as number];
+    expect(outcome('same')).toEqual([0, 2]);
+    for (const n of ['touched', 'young', 'replaced', 'link', 'folder']) expect(outcome(n)[0]).toBe(1); // kept: changed
+    expect(outcome('young')[1]).toBeGreaterThan(cutoff); // with its mtime now
+    expect(outcome('gone')).toEqual([ENOENT, 1]); // the lstat failed: ENOENT
+    expect(results[2 * names.length]).toBeGreaterThanOrEqual(0); // the unlinks' time
+    expect(fs.readdirSync(dir).sort()).toEqual(['folder', 'link', 'replaced', 'touched', 'young']);
+    expect(native.unlinkWait(unlinker)).toBe(0); // none under way: at once
+    expect(() => native.unlinkStart(unlinker, paths, new Int32Array([9999]), expect4, 1, cutoff, results, 1)).toThrow(TypeError);
+  });
+
   it('refuses arguments that would reach outside its buffers, without crashing', () => {
     const native = nativeScanner();
     if (native === undefined) throw new Error('not built');
@@ -327,6 +371,40 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
     expect(fs.readdirSync(dir)).toHaveLength(3);
     for (const n of fs.readdirSync(dir)) expect(fs.readFileSync(path.join(dir, n), 'utf8')).toBe('NEW');
     expect(fs.readdirSync(`${dir}.old`).sort()).toEqual(names);
+  });
+
+  it('a real run in batches (native scanner): a folder moved and replaced loses no file of either', async (ctx) => {
+    if (!native) return ctx.skip();
+    useNative(true);
+    const category = categoryById('incidents');
+    const dir = path.join(tempDir(), category.folder);
+    const names = Array.from({ length: 100 }, (_, i) => `offline_incident_${i}.txt`);
+    makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 90 }])));
+    let calls = 0;
+    const warned: unknown[] = [];
+    const shouldStop = (): boolean => {
+      if (++calls === 1) {
+        fs.renameSync(dir, `${dir}.old`);
+        makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 0, content: 'NEW' }])));
+      }
+      return false;
+    };
+    // (adaptive: the unlinks go in batches, each file looked at again by its path right before)
+    const result = await sweepCategory(category, dir, {
+      cutoff: Date.now() - 30 * 86_400_000,
+      startMs: Date.now(),
+      dryRun: false,
+      log: loggerLog({ info: () => {}, warn: (o) => warned.push(o) }),
+      onFailure: () => {},
+      shouldStop,
+    });
+    // every file was looked at in the folder opened (the old one) and chosen; at its unlink, the
+    // file of that path is another (the new folder's, young): kept, as changed
+    expect(result).toMatchObject({ found: 100, toDelete: 100, deleted: 0, skipped: 100, failed: 0 });
+    expect(warned).toHaveLength(100);
+    expect(fs.readdirSync(dir).sort()).toEqual([...names].sort());
+    for (const n of fs.readdirSync(dir)) expect(fs.readFileSync(path.join(dir, n), 'utf8')).toBe('NEW');
+    expect(fs.readdirSync(`${dir}.old`).sort()).toEqual([...names].sort());
   });
 
   it('a path longer than PATH_MAX: the dry run says what the real run will (a failure, not a file)', () => {

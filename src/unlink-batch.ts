@@ -1,0 +1,150 @@
+/**
+ * A real run's unlinks with the native scanner: a batch at a time, in threads of the scanner's own
+ * (native/scan.c, the unlinker) while the sweep goes on with the next files. Each file is looked at
+ * again right before its unlink, by the name the unlink is given, and deleted only if it is still
+ * the file the sweep chose (stillDeletable, src/plan.ts: a regular file, the same device, inode and
+ * change time, an mtime still before the cutoff); otherwise it is kept, as `changed`.
+ */
+import type { NativeScanner, NativeUnlinker } from './native-scan.js';
+import { systemError } from './scan-failure.js';
+
+/** Files in one batch at most. */
+export const BATCH_FILES = 64;
+const PATH_BYTES = 64 << 10;
+
+/** What a file of a batch needs: the name its unlink is given, and what it was when chosen. */
+export interface BatchFile {
+  readonly at: string | Buffer;
+  readonly dev: number;
+  readonly ino: number;
+  readonly ctimeMs: number;
+}
+
+/** How one file of a batch ended: deleted (err null), failed (err), or kept, changed since (mtimeMs now). */
+export type BatchOutcome = { readonly err: NodeJS.ErrnoException | null } | { readonly changedMtimeMs: number };
+
+interface Batch<T> {
+  readonly files: T[];
+  readonly freed: number[];
+  readonly paths: Buffer;
+  readonly ends: Int32Array;
+  readonly expect: Float64Array;
+  readonly results: Float64Array;
+  count: number;
+  bytes: number;
+}
+
+function newBatch<T>(): Batch<T> {
+  return {
+    files: [],
+    freed: [],
+    paths: Buffer.allocUnsafe(PATH_BYTES),
+    ends: new Int32Array(BATCH_FILES),
+    expect: new Float64Array(4 * BATCH_FILES),
+    results: new Float64Array(2 * BATCH_FILES + 1),
+    count: 0,
+    bytes: 0,
+  };
+}
+
+/**
+ * Batches of unlinks: files are queued (`add`); a full batch starts once the one before it is done
+ * and its files reported (`done`, in this thread, in order). `flush` starts what is queued and
+ * waits for all of it; `drop` forgets what is queued and not started (a run told to stop).
+ */
+export class UnlinkBatches<T extends BatchFile> {
+  private readonly unlinker: NativeUnlinker;
+  private filling: Batch<T> = newBatch();
+  private running: Batch<T> | undefined;
+  private spare: Batch<T> = newBatch();
+
+  constructor(
+    private readonly native: NativeScanner,
+    private readonly cutoff: number,
+    private readonly threads: number,
+    /** Called for each file once its batch is done; `unlinkMs`: the batch's unlinks' time in all, with its last file. */
+    private readonly done: (file: T, freed: number, outcome: BatchOutcome) => void,
+    private readonly timed: (unlinkMs: number, unlinks: number) => void,
+  ) {
+    this.unlinker = native.unlinker();
+  }
+
+  /** Files queued or under way, not yet reported. */
+  get pending(): number {
+    return this.filling.count + (this.running?.count ?? 0);
+  }
+
+  /** Queues `file` (which frees `freed` bytes); a full batch is started (after the last one is reported). */
+  add(file: T, freed: number): void {
+    const bytes = typeof file.at === 'string' ? Buffer.byteLength(file.at) : file.at.length;
+    if (this.filling.bytes + bytes + 1 > PATH_BYTES) this.cycle();
+    const b = this.filling;
+    if (typeof file.at === 'string') b.paths.write(file.at, b.bytes, 'utf8');
+    else file.at.copy(b.paths, b.bytes);
+    b.bytes += bytes;
+    b.paths[b.bytes++] = 0;
+    b.ends[b.count] = b.bytes;
+    b.expect[4 * b.count] = file.dev;
+    b.expect[4 * b.count + 1] = file.ino;
+    b.expect[4 * b.count + 2] = file.ctimeMs;
+    b.files[b.count] = file;
+    b.freed[b.count] = freed;
+    b.count++;
+    if (b.count === BATCH_FILES) this.cycle();
+  }
+
+  /** Starts what is queued and waits until every file is done and reported. */
+  flush(): void {
+    this.cycle();
+    this.finish();
+  }
+
+  /** Forgets the files queued and not yet started (they are not deleted); returns how many. */
+  drop(): number {
+    const dropped = this.filling.count;
+    this.filling.count = 0;
+    this.filling.bytes = 0;
+    this.filling.files.length = 0;
+    return dropped;
+  }
+
+  /** Reports the batch under way (waiting for it), then starts the one queued. */
+  private cycle(): void {
+    this.finish();
+    const b = this.filling;
+    if (b.count === 0) return;
+    const r = this.native.unlinkStart(this.unlinker, b.paths, b.ends, b.expect, b.count, this.cutoff, b.results, this.threads);
+    if (r !== 0) throw systemError(r, 'unlinkStart'); // (one batch at a time: never busy here)
+    this.running = b;
+    this.filling = this.spare;
+  }
+
+  private finish(): void {
+    const b = this.running;
+    if (b === undefined) return;
+    this.native.unlinkWait(this.unlinker);
+    this.running = undefined;
+    const count = b.count;
+    // (counted out of `pending` before its files are reported: their lines come with `done`)
+    b.count = 0;
+    let unlinks = 0;
+    for (let i = 0; i < count; i++) {
+      const code = b.results[2 * i] as number;
+      const file = b.files[i] as T;
+      const detail = b.results[2 * i + 1] as number;
+      if (code !== 1 && detail === 2) unlinks++;
+      if (code === 1) {
+        this.done(file, b.freed[i] as number, { changedMtimeMs: detail });
+      } else if (code === 0) {
+        this.done(file, b.freed[i] as number, { err: null });
+      } else {
+        const at = typeof file.at === 'string' ? file.at : file.at.toString();
+        this.done(file, b.freed[i] as number, { err: systemError(code, detail === 1 ? 'lstat' : 'unlink', at) });
+      }
+    }
+    if (unlinks > 0) this.timed(b.results[2 * count] as number, unlinks);
+    b.bytes = 0;
+    b.files.length = 0;
+    this.spare = b;
+  }
+}
