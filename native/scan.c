@@ -411,6 +411,7 @@ typedef struct {
   int32_t count;
   atomic_int next;
   _Atomic long long unlinkNs;
+  atomic_bool cancel; /* set when the unlinker goes (the program ends): no further unlink starts */
 } Deletions;
 
 typedef struct {
@@ -431,6 +432,7 @@ static void *unlinkWork(void *arg) {
   for (int32_t c; (c = atomic_fetch_add(&w->next, 1)) < chunks;) {
     const int32_t end = c * UNLINK_CHUNK + UNLINK_CHUNK < w->count ? c * UNLINK_CHUNK + UNLINK_CHUNK : w->count;
     for (int32_t i = c * UNLINK_CHUNK; i < end; i++) {
+      if (atomic_load(&w->cancel)) return NULL;
       const char *path = w->paths + (i == 0 ? 0 : w->ends[i - 1]);
       const double *e = w->expect + (size_t)i * 4;
       double *r = w->results + (size_t)i * 2;
@@ -472,6 +474,9 @@ static void endUnlinks(napi_env env, Unlinker *u) {
 
 static void finalizeUnlinker(napi_env env, void *data, void *hint) {
   (void)hint;
+  /* gone unreported (the program ends, or the sweep was dropped): what has not started does not start */
+  Unlinker *u = data;
+  if (u->busy) atomic_store(&u->work.cancel, true);
   endUnlinks(env, data);
   free(data);
 }
@@ -539,6 +544,7 @@ static napi_value UnlinkStart(napi_env env, napi_callback_info info) {
   u->work = (Deletions){paths, ends, expectData, resultsData, cutoff, count};
   atomic_init(&u->work.next, 0);
   atomic_init(&u->work.unlinkNs, 0);
+  atomic_init(&u->work.cancel, false);
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads > (count + UNLINK_CHUNK - 1) / UNLINK_CHUNK) threads = (count + UNLINK_CHUNK - 1) / UNLINK_CHUNK;
   u->busy = true;

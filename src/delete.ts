@@ -137,6 +137,25 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
     return true;
   };
 
+  /**
+   * Takes the new holds. No unlink under way is left once they are acknowledged; the files queued
+   * in a batch and not started are taken back, and those the new holds keep are kept.
+   */
+  const adoptHolds = async (follower: HoldFollower): Promise<void> => {
+    const queued = unlinks.takeQueued();
+    await unlinks.drain();
+    follower.adopt();
+    for (const { file, freed } of queued) {
+      if (isHeld(follower, file)) {
+        result.toDelete--;
+        result.bytesToDelete -= freed;
+        if (pressure) pressure.budget.left += freed;
+      } else {
+        unlinks.unlink(file, freed);
+      }
+    }
+  };
+
   let sliceStart = performance.now();
   let seen = 0;
   let stopped = false;
@@ -144,102 +163,104 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
   // real run whose unlinks go in batches, which look at each file again, by the name its unlink
   // is given, right before it (unlink-batch.ts).
   const batchScan = dryRun || unlinks.checksAgain;
-  for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: batchScan })) {
-    if (shouldStop()) break;
-    seen++;
-    // (`break file`: done with this file; the loop's tail below still runs)
-    file: if ('failure' in item) {
-      fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
-    } else {
-      result.found++;
-      result.bytesFound += item.size;
-      result.kinds[item.kind]++;
-      let verdict = decide(item.mtimeMs, cutoff, startMs);
-      if (pressure && verdict === 'delete' && (item.mtimeMs < pressure.notBefore || (item.mtimeMs >= pressure.boundaryMs && pressure.budget.left <= 0))) {
-        verdict = 'keep';
-      }
-      if (verdict !== 'delete' || dryRun) left(item.mtimeMs);
-      if (verdict === 'future') {
-        result.future++;
-      } else if (verdict === 'delete') {
-        if (dryRun) {
-          if (holds === undefined || !isHeld(holds, item)) {
-            const bytes = frees(item);
-            if (pressure) pressure.budget.left -= bytes;
-            result.toDelete++;
-            result.bytesToDelete += bytes;
-            log.file(wouldMsg, item.path, item.size, item.mtimeMs, true, false, reason);
-          }
-        } else {
-          // (the common case, room to spare, costs no await)
-          // `fresh`: nothing was awaited since the scan's own lstat of this file, by the name its
-          // unlink is given, a few instructions ago in this same synchronous step: a second look
-          // would see the same. Or the unlink goes in a batch, which looks again right before it.
-          let fresh = options.beforeRecheck === undefined && (!batchScan || unlinks.checksAgain);
-          if (log.room() - unlinks.inFlight <= 0) {
-            fresh = false;
-            if (!(await mayDelete())) {
-              stopped = true;
-              break;
+  try {
+    for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: batchScan })) {
+      if (shouldStop()) break;
+      seen++;
+      // (`break file`: done with this file; the loop's tail below still runs)
+      file: if ('failure' in item) {
+        fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
+      } else {
+        result.found++;
+        result.bytesFound += item.size;
+        result.kinds[item.kind]++;
+        let verdict = decide(item.mtimeMs, cutoff, startMs);
+        if (pressure && verdict === 'delete' && (item.mtimeMs < pressure.notBefore || (item.mtimeMs >= pressure.boundaryMs && pressure.budget.left <= 0))) {
+          verdict = 'keep';
+        }
+        if (verdict !== 'delete' || dryRun) left(item.mtimeMs);
+        if (verdict === 'future') {
+          result.future++;
+        } else if (verdict === 'delete') {
+          if (dryRun) {
+            if (holds === undefined || !isHeld(holds, item)) {
+              const bytes = frees(item);
+              if (pressure) pressure.budget.left -= bytes;
+              result.toDelete++;
+              result.bytesToDelete += bytes;
+              log.file(wouldMsg, item.path, item.size, item.mtimeMs, true, false, reason);
             }
-          }
-          if (shouldStop()) break;
-          if (holds !== undefined) {
-            if (holds.changed()) {
-              // No unlink decided under the old holds is left once the new ones are acknowledged.
-              fresh = false;
-              await unlinks.drain();
-              holds.adopt();
-            }
-            if (isHeld(holds, item)) break file;
-          }
-          result.toDelete++;
-          result.bytesToDelete += frees(item);
-          if (fresh) {
-            const freed = frees(item);
-            if (pressure) pressure.budget.left -= freed;
-            unlinks.unlink(item, freed);
-            while (unlinks.full()) await unlinks.settled();
-            break file;
-          }
-          options.beforeRecheck?.(item);
-          let now: fs.Stats | undefined;
-          try {
-            now = fs.lstatSync(item.at, { throwIfNoEntry: false });
-          } catch (err) {
-            fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
-            break file;
-          }
-          if (now === undefined) {
-            result.skipped++;
-            log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
-          } else if (!stillDeletable(item, lookOf(now), cutoff)) {
-            changed(item, lookOf(now).mtimeMs);
           } else {
-            // Space comes back only when the last link goes: a file with other links frees nothing.
-            const freed = frees(now);
-            if (pressure) pressure.budget.left -= freed;
-            unlinks.unlink(item, freed);
-            while (unlinks.full()) await unlinks.settled();
+            // (the common case, room to spare, costs no await)
+            // `fresh`: nothing was awaited since the scan's own lstat of this file, by the name its
+            // unlink is given, a few instructions ago in this same synchronous step: a second look
+            // would see the same. Or the unlink goes in a batch, which looks again right before it.
+            let fresh = options.beforeRecheck === undefined && (!batchScan || unlinks.checksAgain);
+            if (log.room() - unlinks.inFlight <= 0) {
+              fresh = false;
+              if (!(await mayDelete())) {
+                stopped = true;
+                break;
+              }
+            }
+            if (shouldStop()) break;
+            if (holds !== undefined) {
+              if (holds.changed()) {
+                fresh = false;
+                await adoptHolds(holds);
+              }
+              if (isHeld(holds, item)) break file;
+            }
+            result.toDelete++;
+            result.bytesToDelete += frees(item);
+            if (fresh) {
+              const freed = frees(item);
+              if (pressure) pressure.budget.left -= freed;
+              unlinks.unlink(item, freed);
+              while (unlinks.full()) await unlinks.settled();
+              break file;
+            }
+            options.beforeRecheck?.(item);
+            let now: fs.Stats | undefined;
+            try {
+              now = fs.lstatSync(item.at, { throwIfNoEntry: false });
+            } catch (err) {
+              fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
+              break file;
+            }
+            if (now === undefined) {
+              result.skipped++;
+              log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+            } else if (!stillDeletable(item, lookOf(now), cutoff)) {
+              changed(item, lookOf(now).mtimeMs);
+            } else {
+              // Space comes back only when the last link goes: a file with other links frees nothing.
+              const freed = frees(now);
+              if (pressure) pressure.budget.left -= freed;
+              unlinks.unlink(item, freed);
+              while (unlinks.full()) await unlinks.settled();
+            }
           }
         }
       }
+      // A long stretch without old files still takes new holds soon (`hold add` waits for that).
+      if (holds !== undefined && !dryRun && (seen & 255) === 0 && holds.changed()) await adoptHolds(holds);
+      const lines = log.backpressure();
+      if (lines) await lines;
+      if ((seen & 1023) === 0) options.onProgress?.(result);
+      if (options.sliceMs !== undefined && (seen & 15) === 0 && performance.now() - sliceStart >= options.sliceMs) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
     }
-    // A long stretch without old files still takes new holds soon (`hold add` waits for that).
-    if (holds !== undefined && !dryRun && (seen & 255) === 0 && holds.changed()) {
-      await unlinks.drain();
-      holds.adopt();
-    }
-    const lines = log.backpressure();
-    if (lines) await lines;
-    if ((seen & 1023) === 0) options.onProgress?.(result);
-    if (options.sliceMs !== undefined && (seen & 15) === 0 && performance.now() - sliceStart >= options.sliceMs) {
-      await yieldToEventLoop();
-      sliceStart = performance.now();
-    }
+  } catch (err) {
+    // (nothing queued starts; what is under way is waited for and reported)
+    unlinks.dropQueued();
+    await unlinks.drain();
+    throw err;
   }
-  // Told to stop, or the log cannot be written: no new deletion starts (those queued in a batch
-  // are not); those under way finish.
+  // Told to stop: no new deletion starts (those queued in a batch are not); those under way finish.
+  // (A log that cannot be written has had its queue run already: mayDelete waits for it.)
   if (stopped || shouldStop()) unlinks.dropQueued();
   await unlinks.drain();
   return result;

@@ -108,7 +108,12 @@ export function* scanNative(
     if (count > 0) sort(b, count, classify);
     // a dry run's, status's: the next block is read and sorted while this one's lstats run
     const ahead = batch ? newBlock() : undefined;
-    if (ahead !== undefined && count > 0) native.lstatStart(folder, b.names, b.ends, b.marks, count, b.stats, batchThreads());
+    // (one block under way at a time, by construction: a refusal would be a bug, not a folder's state)
+    const start = (x: Block, n: number): void => {
+      const r = native.lstatStart(folder, x.names, x.ends, x.marks, n, x.stats, batchThreads());
+      if (r !== 0) throw systemError(r, 'lstatStart', dir);
+    };
+    if (ahead !== undefined && count > 0) start(b, count);
     for (let cur = b, other = ahead; ; ) {
       if (count < 0) {
         yield failure(dir, systemError(count, 'scandir', dir));
@@ -120,7 +125,7 @@ export function* scanNative(
         next = read(other);
         if (next > 0) sort(other, next, classify);
         native.lstatWait(folder);
-        if (next > 0) native.lstatStart(folder, other.names, other.ends, other.marks, next, other.stats, batchThreads());
+        if (next > 0) start(other, next);
       }
       for (let i = 0, start = 0; i < count; start = cur.ends[i] as number, i++) {
         if (cur.marks[i] === 0) continue;

@@ -99,12 +99,13 @@ export class UnlinkBatches<T extends BatchFile> {
     this.finish();
   }
 
-  /** Forgets the files queued and not yet started (they are not deleted); returns how many. */
-  drop(): number {
-    const dropped = this.filling.count;
-    this.filling.count = 0;
-    this.filling.bytes = 0;
-    this.filling.files.length = 0;
+  /** Takes the files queued and not yet started out of the queue (they are not deleted). */
+  drop(): { file: T; freed: number }[] {
+    const b = this.filling;
+    const dropped = b.files.slice(0, b.count).map((file, i) => ({ file, freed: b.freed[i] as number }));
+    b.count = 0;
+    b.bytes = 0;
+    b.files.length = 0;
     return dropped;
   }
 
@@ -117,6 +118,7 @@ export class UnlinkBatches<T extends BatchFile> {
     if (r !== 0) throw systemError(r, 'unlinkStart'); // (one batch at a time: never busy here)
     this.running = b;
     this.filling = this.spare;
+    this.spare = b; // (free again once it is reported, before the next cycle)
   }
 
   private finish(): void {
@@ -125,12 +127,15 @@ export class UnlinkBatches<T extends BatchFile> {
     this.native.unlinkWait(this.unlinker);
     this.running = undefined;
     const count = b.count;
+    const files = b.files.slice(0, count);
     // (counted out of `pending` before its files are reported: their lines come with `done`)
     b.count = 0;
+    b.bytes = 0;
+    b.files.length = 0;
     let unlinks = 0;
     for (let i = 0; i < count; i++) {
       const code = b.results[2 * i] as number;
-      const file = b.files[i] as T;
+      const file = files[i] as T;
       const detail = b.results[2 * i + 1] as number;
       if (code !== 1 && detail === 2) unlinks++;
       if (code === 1) {
@@ -143,8 +148,5 @@ export class UnlinkBatches<T extends BatchFile> {
       }
     }
     if (unlinks > 0) this.timed(b.results[2 * count] as number, unlinks);
-    b.bytes = 0;
-    b.files.length = 0;
-    this.spare = b;
   }
 }

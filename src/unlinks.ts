@@ -106,7 +106,12 @@ export class Unlinks<T extends BatchFile> {
    * deletion (those under way finish). Returns how many.
    */
   dropQueued(): number {
-    return this.batches?.drop() ?? 0;
+    return this.batches?.drop().length ?? 0;
+  }
+
+  /** Takes back the unlinks queued in a batch and not started (new holds are to be applied to them). */
+  takeQueued(): { file: T; freed: number }[] {
+    return this.batches?.drop() ?? [];
   }
 
   /** True while no further unlink may start (as many in flight as allowed): await `settled()`. */

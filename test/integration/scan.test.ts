@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { categoryById, nameClassifier } from '../../src/categories.js';
 import { sweepCategory } from '../../src/delete.js';
+import type { Guard, HoldFollower } from '../../src/hold-follow.js';
 import { type NativeFolder, nativeScanner, useNative } from '../../src/native-scan.js';
 import { type ScanFailure, type ScannedFile, inShard, scanFolder } from '../../src/scan.js';
 import { systemError } from '../../src/scan-failure.js';
@@ -405,6 +406,42 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
     expect(fs.readdirSync(dir).sort()).toEqual([...names].sort());
     for (const n of fs.readdirSync(dir)) expect(fs.readFileSync(path.join(dir, n), 'utf8')).toBe('NEW');
     expect(fs.readdirSync(`${dir}.old`).sort()).toEqual([...names].sort());
+  });
+
+  it('a real run in batches: holds that come while files are queued keep them (the queue is looked at again)', async (ctx) => {
+    if (!native) return ctx.skip();
+    useNative(true);
+    const category = categoryById('incidents');
+    const dir = path.join(tempDir(), category.folder);
+    const names = Array.from({ length: 100 }, (_, i) => `offline_incident_${i}.txt`);
+    makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 90 }])));
+    const heldNames = new Set(names.slice(0, 50));
+    const none: Guard = { heldBy: () => undefined, inFolder: () => () => undefined };
+    const some: Guard = { heldBy: (_, n) => (heldNames.has(n) ? 'case 1' : undefined), inFolder: () => (n) => (heldNames.has(n) ? 'case 1' : undefined) };
+    let calls = 0;
+    let adopted = false;
+    // the new holds come after 30 files were chosen: queued, none started yet (a batch is 64)
+    const holds: HoldFollower = {
+      get guard() {
+        return adopted ? some : none;
+      },
+      changed: () => !adopted && calls > 30,
+      adopt: () => {
+        adopted = true;
+      },
+    };
+    const result = await sweepCategory(category, dir, {
+      cutoff: Date.now() - 30 * 86_400_000,
+      startMs: Date.now(),
+      dryRun: false,
+      log: loggerLog({ info: () => {}, warn: () => {} }),
+      onFailure: () => {},
+      shouldStop: () => (calls++, false),
+      holds,
+    });
+    expect(adopted).toBe(true);
+    expect(fs.readdirSync(dir).sort()).toEqual([...heldNames].sort());
+    expect(result).toMatchObject({ found: 100, held: 50, toDelete: 50, deleted: 50, failed: 0, skipped: 0 });
   });
 
   it('a path longer than PATH_MAX: the dry run says what the real run will (a failure, not a file)', () => {
