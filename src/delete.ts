@@ -156,6 +156,16 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
     }
   };
 
+  /** Files queued and not started when the run stops: not deleted, so not counted as to delete. */
+  const dropQueued = (): void => {
+    for (const { file, freed } of unlinks.takeQueued()) {
+      result.toDelete--;
+      result.bytesToDelete -= freed;
+      if (pressure) pressure.budget.left += freed;
+      left(file.mtimeMs);
+    }
+  };
+
   let sliceStart = performance.now();
   let seen = 0;
   let stopped = false;
@@ -255,13 +265,13 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
     }
   } catch (err) {
     // (nothing queued starts; what is under way is waited for and reported)
-    unlinks.dropQueued();
+    dropQueued();
     await unlinks.drain();
     throw err;
   }
   // Told to stop: no new deletion starts (those queued in a batch are not); those under way finish.
   // (A log that cannot be written has had its queue run already: mayDelete waits for it.)
-  if (stopped || shouldStop()) unlinks.dropQueued();
+  if (stopped || shouldStop()) dropQueued();
   await unlinks.drain();
   return result;
 }

@@ -102,14 +102,9 @@ export class Unlinks<T extends BatchFile> {
   }
 
   /**
-   * Forgets the unlinks queued in a batch and not started: a run told to stop starts no new
-   * deletion (those under way finish). Returns how many.
+   * Takes back the unlinks queued in a batch and not started: new holds are to be applied to them,
+   * or the run stops (no new deletion starts; those under way finish).
    */
-  dropQueued(): number {
-    return this.batches?.drop().length ?? 0;
-  }
-
-  /** Takes back the unlinks queued in a batch and not started (new holds are to be applied to them). */
   takeQueued(): { file: T; freed: number }[] {
     return this.batches?.drop() ?? [];
   }

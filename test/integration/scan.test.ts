@@ -444,6 +444,27 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
     expect(result).toMatchObject({ found: 100, held: 50, toDelete: 50, deleted: 50, failed: 0, skipped: 0 });
   });
 
+  it('a real run in batches told to stop: what is queued is not started, nor counted as to delete', async (ctx) => {
+    if (!native) return ctx.skip();
+    useNative(true);
+    const category = categoryById('incidents');
+    const dir = path.join(tempDir(), category.folder);
+    const names = Array.from({ length: 200 }, (_, i) => `offline_incident_${i}.txt`);
+    makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 90 }])));
+    let calls = 0;
+    // (asked twice per old file) stopped after 65 files: the first batch of 64 started, one more queued
+    const result = await sweepCategory(category, dir, {
+      cutoff: Date.now() - 30 * 86_400_000,
+      startMs: Date.now(),
+      dryRun: false,
+      log: loggerLog({ info: () => {}, warn: () => {} }),
+      onFailure: () => {},
+      shouldStop: () => ++calls > 130,
+    });
+    expect(result).toMatchObject({ found: 65, deleted: 64, toDelete: 64, skipped: 0, failed: 0 });
+    expect(fs.readdirSync(dir)).toHaveLength(200 - 64);
+  });
+
   it('a path longer than PATH_MAX: the dry run says what the real run will (a failure, not a file)', () => {
     useNative(native);
     let base = tempDir('vigint-long-');
