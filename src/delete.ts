@@ -146,22 +146,21 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
     await unlinks.drain();
     follower.adopt();
     for (const { file, freed } of queued) {
-      if (isHeld(follower, file)) {
-        result.toDelete--;
-        result.bytesToDelete -= freed;
-        if (pressure) pressure.budget.left += freed;
-      } else {
-        unlinks.unlink(file, freed);
-      }
+      if (isHeld(follower, file)) notToDelete(freed);
+      else unlinks.unlink(file, freed);
     }
+  };
+  /** A file counted as to delete, taken back from the queue before its unlink started. */
+  const notToDelete = (freed: number): void => {
+    result.toDelete--;
+    result.bytesToDelete -= freed;
+    if (pressure) pressure.budget.left += freed;
   };
 
   /** Files queued and not started when the run stops: not deleted, so not counted as to delete. */
   const dropQueued = (): void => {
     for (const { file, freed } of unlinks.takeQueued()) {
-      result.toDelete--;
-      result.bytesToDelete -= freed;
-      if (pressure) pressure.budget.left += freed;
+      notToDelete(freed);
       left(file.mtimeMs);
     }
   };

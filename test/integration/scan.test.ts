@@ -4,10 +4,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { categoryById, nameClassifier } from '../../src/categories.js';
-import { sweepCategory } from '../../src/delete.js';
+import { type SweepOptions, sweepCategory } from '../../src/delete.js';
 import type { Guard, HoldFollower } from '../../src/hold-follow.js';
 import { type NativeFolder, nativeScanner, useNative } from '../../src/native-scan.js';
 import { type ScanFailure, type ScannedFile, inShard, scanFolder } from '../../src/scan.js';
+import type { CategoryResult } from '../../src/result.js';
 import { systemError } from '../../src/scan-failure.js';
 import { ENOENT } from '../../src/scan-native.js';
 import { loggerLog } from '../../src/sweep-log.js';
@@ -336,32 +337,43 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
 describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
   const native = scanner === 'native';
   afterAll(() => useNative(!NATIVE_OFF));
+  const category = categoryById('incidents');
+
+  /** An incidents folder (in a new base) of `count` files offline_incident_<i>.txt, 90 days old; `make` makes them again. */
+  function incidents(count: number): { dir: string; names: string[]; make: (at: string, ageDays: number, content?: string) => void } {
+    const dir = path.join(tempDir(), category.folder);
+    const names = Array.from({ length: count }, (_, i) => `offline_incident_${i}.txt`);
+    const make = (at: string, ageDays: number, content?: string): void =>
+      makeTree(path.dirname(at), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays, content }])));
+    make(dir, 90);
+    return { dir, names, make };
+  }
+
+  /** A real run of the folder, cutoff 30 days; a log that says nothing unless given. */
+  const realRun = (dir: string, options: Partial<SweepOptions>): Promise<CategoryResult> =>
+    sweepCategory(category, dir, {
+      cutoff: Date.now() - 30 * 86_400_000,
+      startMs: Date.now(),
+      dryRun: false,
+      log: loggerLog({ info: () => {}, warn: () => {} }),
+      onFailure: () => {},
+      ...options,
+    });
 
   it('a real run looks at the file its unlink removes, even once the folder was moved and replaced', async () => {
     useNative(native);
-    const category = categoryById('incidents');
-    const dir = path.join(tempDir(), category.folder);
-    const names = [0, 1, 2, 3].map((i) => `offline_incident_${i}.txt`);
-    makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 90 }])));
+    const { dir, names, make } = incidents(4);
     let calls = 0;
     // after the first file is looked at: the folder is renamed and a new one, of young files of
     // the same names, put in its place (a rotation, a remount)
     const shouldStop = (): boolean => {
       if (++calls === 1) {
         fs.renameSync(dir, `${dir}.old`);
-        makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 0, content: 'NEW' }])));
+        make(dir, 0, 'NEW');
       }
       return false;
     };
-    const result = await sweepCategory(category, dir, {
-      cutoff: Date.now() - 30 * 86_400_000,
-      startMs: Date.now(),
-      dryRun: false,
-      log: loggerLog({ info: () => {}, warn: () => {} }),
-      onFailure: () => {},
-      shouldStop,
-      concurrency: 0,
-    });
+    const result = await realRun(dir, { shouldStop, concurrency: 0 });
     // The other three are looked at where they will be unlinked, found young, and kept. The first
     // one deleted is the new folder's: the swap came between its look and its unlink, both by
     // path. That window (a few instructions in a real run, none but the test's hook here) is the
@@ -377,28 +389,18 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
   it('a real run in batches (native scanner): a folder moved and replaced loses no file of either', async (ctx) => {
     if (!native) return ctx.skip();
     useNative(true);
-    const category = categoryById('incidents');
-    const dir = path.join(tempDir(), category.folder);
-    const names = Array.from({ length: 100 }, (_, i) => `offline_incident_${i}.txt`);
-    makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 90 }])));
+    const { dir, names, make } = incidents(100);
     let calls = 0;
     const warned: unknown[] = [];
     const shouldStop = (): boolean => {
       if (++calls === 1) {
         fs.renameSync(dir, `${dir}.old`);
-        makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 0, content: 'NEW' }])));
+        make(dir, 0, 'NEW');
       }
       return false;
     };
     // (adaptive: the unlinks go in batches, each file looked at again by its path right before)
-    const result = await sweepCategory(category, dir, {
-      cutoff: Date.now() - 30 * 86_400_000,
-      startMs: Date.now(),
-      dryRun: false,
-      log: loggerLog({ info: () => {}, warn: (o) => warned.push(o) }),
-      onFailure: () => {},
-      shouldStop,
-    });
+    const result = await realRun(dir, { log: loggerLog({ info: () => {}, warn: (o) => warned.push(o) }), shouldStop });
     // every file was looked at in the folder opened (the old one) and chosen; at its unlink, the
     // file of that path is another (the new folder's, young): kept, as changed
     expect(result).toMatchObject({ found: 100, toDelete: 100, deleted: 0, skipped: 100, failed: 0 });
@@ -411,10 +413,7 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
   it('a real run in batches: holds that come while files are queued keep them (the queue is looked at again)', async (ctx) => {
     if (!native) return ctx.skip();
     useNative(true);
-    const category = categoryById('incidents');
-    const dir = path.join(tempDir(), category.folder);
-    const names = Array.from({ length: 100 }, (_, i) => `offline_incident_${i}.txt`);
-    makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 90 }])));
+    const { dir, names } = incidents(100);
     const heldNames = new Set(names.slice(0, 50));
     const none: Guard = { heldBy: () => undefined, inFolder: () => () => undefined };
     const some: Guard = { heldBy: (_, n) => (heldNames.has(n) ? 'case 1' : undefined), inFolder: () => (n) => (heldNames.has(n) ? 'case 1' : undefined) };
@@ -430,15 +429,7 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
         adopted = true;
       },
     };
-    const result = await sweepCategory(category, dir, {
-      cutoff: Date.now() - 30 * 86_400_000,
-      startMs: Date.now(),
-      dryRun: false,
-      log: loggerLog({ info: () => {}, warn: () => {} }),
-      onFailure: () => {},
-      shouldStop: () => (calls++, false),
-      holds,
-    });
+    const result = await realRun(dir, { shouldStop: () => (calls++, false), holds });
     expect(adopted).toBe(true);
     expect(fs.readdirSync(dir).sort()).toEqual([...heldNames].sort());
     expect(result).toMatchObject({ found: 100, held: 50, toDelete: 50, deleted: 50, failed: 0, skipped: 0 });
@@ -447,20 +438,10 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
   it('a real run in batches told to stop: what is queued is not started, nor counted as to delete', async (ctx) => {
     if (!native) return ctx.skip();
     useNative(true);
-    const category = categoryById('incidents');
-    const dir = path.join(tempDir(), category.folder);
-    const names = Array.from({ length: 200 }, (_, i) => `offline_incident_${i}.txt`);
-    makeTree(path.dirname(dir), Object.fromEntries(names.map((n) => [`${category.folder}/${n}`, { ageDays: 90 }])));
+    const { dir } = incidents(200);
     let calls = 0;
     // (asked twice per old file) stopped after 65 files: the first batch of 64 started, one more queued
-    const result = await sweepCategory(category, dir, {
-      cutoff: Date.now() - 30 * 86_400_000,
-      startMs: Date.now(),
-      dryRun: false,
-      log: loggerLog({ info: () => {}, warn: () => {} }),
-      onFailure: () => {},
-      shouldStop: () => ++calls > 130,
-    });
+    const result = await realRun(dir, { shouldStop: () => ++calls > 130 });
     expect(result).toMatchObject({ found: 65, deleted: 64, toDelete: 64, skipped: 0, failed: 0 });
     expect(fs.readdirSync(dir)).toHaveLength(200 - 64);
   });
