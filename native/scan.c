@@ -57,16 +57,21 @@ typedef struct {
 #define CHUNK 32
 
 /*
- * A block's lstats under way (lstatStart) until lstatWait: the threads started for them, and
- * references that keep the caller's buffers alive until every thread is done with them.
+ * Work under way in threads of its own (lstatStart, unlinkStart) until it is waited for: the
+ * threads, and references that keep the caller's buffers alive until every thread is done.
  */
 typedef struct {
   bool busy;
   int32_t helpers;
   pthread_t ids[MAX_THREADS];
   bool started[MAX_THREADS];
-  Work work;
   napi_ref refs[4];
+} Threads;
+
+/* A folder's block of lstats under way. */
+typedef struct {
+  Threads threads;
+  Work work;
 } Job;
 
 /* An open folder, its last block of entries (getdents64), read through by `read`, and its job. */
@@ -98,11 +103,16 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(f);
 }
 
-static Folder *folderOf(napi_env env, napi_value v) {
+/* The data of an external made by `tagged` with `tag`; NULL for any other value. */
+static void *externalOf(napi_env env, napi_value v, const napi_type_tag *tag) {
   bool ours = false;
   void *p = NULL;
-  if (napi_check_object_type_tag(env, v, &FOLDER_TAG, &ours) != napi_ok || !ours || napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  if (napi_check_object_type_tag(env, v, tag, &ours) != napi_ok || !ours || napi_get_value_external(env, v, &p) != napi_ok) return NULL;
   return p;
+}
+
+static Folder *folderOf(napi_env env, napi_value v) {
+  return externalOf(env, v, &FOLDER_TAG);
 }
 
 static int bytesOf(napi_env env, napi_value v, char **data, size_t *len) {
@@ -119,6 +129,17 @@ static int arrayOf(napi_env env, napi_value v, napi_typedarray_type want, void *
 static napi_value invalid(napi_env env) {
   napi_throw_type_error(env, NULL, "vigint_scan: bad arguments");
   return NULL;
+}
+
+/* `data` as an external marked with `tag`; on a failure, `fin` lets it go and this throws. */
+static napi_value tagged(napi_env env, void *data, napi_finalize fin, const napi_type_tag *tag) {
+  napi_value out;
+  if (napi_create_external(env, data, fin, NULL, &out) != napi_ok) {
+    fin(env, data, NULL);
+    return invalid(env);
+  }
+  if (napi_type_tag_object(env, out, tag) != napi_ok) return invalid(env);
+  return out;
 }
 
 /* open(path: Buffer ending in a NUL byte) -> a folder, or -errno */
@@ -140,14 +161,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   f->fd = fd;
   f->len = 0;
   f->pos = 0;
-  f->job.busy = false;
-  napi_value out;
-  if (napi_create_external(env, f, finalize, NULL, &out) != napi_ok) {
-    finalize(env, f, NULL);
-    return invalid(env);
-  }
-  if (napi_type_tag_object(env, out, &FOLDER_TAG) != napi_ok) return invalid(env);
-  return out;
+  f->job.threads.busy = false;
+  return tagged(env, f, finalize, &FOLDER_TAG);
 }
 
 /*
@@ -172,7 +187,7 @@ static napi_value Read(napi_env env, napi_callback_info info) {
     return invalid(env);
   if (f->fd < 0) return number(env, -EBADF);
   /* the buffers of a block whose lstats are under way (lstatStart) are not written meanwhile */
-  if (f->job.busy && (f->job.work.names == names || (const void *)f->job.work.ends == endsData)) return number(env, -EBUSY);
+  if (f->job.threads.busy && (f->job.work.names == names || (const void *)f->job.work.ends == endsData)) return number(env, -EBUSY);
   uint8_t *types = typesData;
   int32_t *ends = endsData;
   size_t n = 0, used = 0;
@@ -254,13 +269,49 @@ static napi_value Lstat(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
+/*
+ * Starts `threads` threads on fn(arg), holding argv[keep[i]] until endThreads; false if a
+ * reference cannot be made (nothing started). A thread that cannot be started leaves its part to
+ * the others, and to the one that ends them.
+ */
+static bool startThreads(napi_env env, Threads *t, napi_value *argv, const int keep[4], void *(*fn)(void *), void *arg, int32_t threads) {
+  for (int i = 0; i < 4; i++) {
+    if (napi_create_reference(env, argv[keep[i]], 1, &t->refs[i]) != napi_ok) {
+      while (i-- > 0) napi_delete_reference(env, t->refs[i]);
+      return false;
+    }
+  }
+  t->busy = true;
+  t->helpers = threads;
+  for (int32_t i = 0; i < threads; i++) t->started[i] = pthread_create(&t->ids[i], NULL, fn, arg) == 0;
+  return true;
+}
+
+/* Does what is left of fn(arg) in this thread, joins the threads, lets the buffers go; at once if none is under way. */
+static void endThreads(napi_env env, Threads *t, void *(*fn)(void *), void *arg) {
+  if (!t->busy) return;
+  fn(arg);
+  for (int32_t i = 0; i < t->helpers; i++) {
+    if (t->started[i]) pthread_join(t->ids[i], NULL);
+  }
+  for (int i = 0; i < 4; i++) napi_delete_reference(env, t->refs[i]);
+  t->busy = false;
+}
+
+/* The next chunk of [0, count) not yet claimed, into [*from, *to); false once none is left. */
+static bool claim(atomic_int *next, int32_t count, int32_t chunk, int32_t *from, int32_t *to) {
+  const int32_t c = atomic_fetch_add(next, 1);
+  if (c >= (count + chunk - 1) / chunk) return false;
+  *from = c * chunk;
+  *to = *from + chunk < count ? *from + chunk : count;
+  return true;
+}
+
 /* Claims chunks of the block and looks at their marked entries, until none is left. */
 static void *lstatWork(void *arg) {
   Work *w = arg;
-  const int32_t chunks = (w->count + CHUNK - 1) / CHUNK;
-  for (int32_t c; (c = atomic_fetch_add(&w->next, 1)) < chunks;) {
-    const int32_t end = c * CHUNK + CHUNK < w->count ? c * CHUNK + CHUNK : w->count;
-    for (int32_t i = c * CHUNK; i < end; i++) {
+  for (int32_t from, end; claim(&w->next, w->count, CHUNK, &from, &end);) {
+    for (int32_t i = from; i < end; i++) {
       if (!w->marks[i]) continue;
       struct stat st;
       double *o = w->out + (size_t)i * 8;
@@ -330,7 +381,7 @@ static napi_value LstatMany(napi_env env, napi_callback_info info) {
   int32_t threads;
   if (!workOf(env, info, argv, &f, &work, &threads)) return NULL;
   if (f->fd < 0) return number(env, -EBADF);
-  if (f->job.busy) return number(env, -EBUSY);
+  if (f->job.threads.busy) return number(env, -EBUSY);
   /* (a thread that cannot be started leaves its part to the others) */
   for (int32_t t = 1; t < threads; t++) started[t] = pthread_create(&ids[t], NULL, lstatWork, &work) == 0;
   lstatWork(&work);
@@ -355,33 +406,17 @@ static napi_value LstatStart(napi_env env, napi_callback_info info) {
   if (!workOf(env, info, argv, &f, &work, &threads)) return NULL;
   if (f->fd < 0) return number(env, -EBADF);
   Job *job = &f->job;
-  if (job->busy) return number(env, -EBUSY);
-  const int keep[4] = {1, 2, 3, 5};
-  for (int i = 0; i < 4; i++) {
-    if (napi_create_reference(env, argv[keep[i]], 1, &job->refs[i]) != napi_ok) {
-      while (i-- > 0) napi_delete_reference(env, job->refs[i]);
-      return invalid(env);
-    }
-  }
+  if (job->threads.busy) return number(env, -EBUSY);
   job->work = work; /* (copied before any thread sees it: `next` is still 0) */
   atomic_init(&job->work.next, 0);
-  job->busy = true;
-  job->helpers = threads;
-  /* (a thread that cannot be started leaves its part to the others, and to lstatWait) */
-  for (int32_t t = 0; t < threads; t++) job->started[t] = pthread_create(&job->ids[t], NULL, lstatWork, &job->work) == 0;
+  static const int keep[4] = {1, 2, 3, 5};
+  if (!startThreads(env, &job->threads, argv, keep, lstatWork, &job->work, threads)) return invalid(env);
   return number(env, 0);
 }
 
 /* Does what is left of the folder's block under way, if any, waits for its threads, and lets its buffers go. */
 static void endJob(napi_env env, Folder *f) {
-  Job *job = &f->job;
-  if (!job->busy) return;
-  lstatWork(&job->work);
-  for (int32_t t = 0; t < job->helpers; t++) {
-    if (job->started[t]) pthread_join(job->ids[t], NULL);
-  }
-  for (int i = 0; i < 4; i++) napi_delete_reference(env, job->refs[i]);
-  job->busy = false;
+  endThreads(env, &f->job.threads, lstatWork, &f->job.work);
 }
 
 /* lstatWait(folder) -> 0 once the block given to lstatStart is done and its `out` filled (at once if none is under way) */
@@ -415,12 +450,8 @@ typedef struct {
 } Deletions;
 
 typedef struct {
-  bool busy;
-  int32_t helpers;
-  pthread_t ids[MAX_THREADS];
-  bool started[MAX_THREADS];
+  Threads threads;
   Deletions work;
-  napi_ref refs[4];
 } Unlinker;
 
 static const napi_type_tag UNLINKER_TAG = {0x76696769e7f0a1c4ULL, 0x6e745f756e6c6e6bULL};
@@ -428,10 +459,8 @@ static const napi_type_tag UNLINKER_TAG = {0x76696769e7f0a1c4ULL, 0x6e745f756e6c
 
 static void *unlinkWork(void *arg) {
   Deletions *w = arg;
-  const int32_t chunks = (w->count + UNLINK_CHUNK - 1) / UNLINK_CHUNK;
-  for (int32_t c; (c = atomic_fetch_add(&w->next, 1)) < chunks;) {
-    const int32_t end = c * UNLINK_CHUNK + UNLINK_CHUNK < w->count ? c * UNLINK_CHUNK + UNLINK_CHUNK : w->count;
-    for (int32_t i = c * UNLINK_CHUNK; i < end; i++) {
+  for (int32_t from, end; claim(&w->next, w->count, UNLINK_CHUNK, &from, &end);) {
+    for (int32_t i = from; i < end; i++) {
       if (atomic_load(&w->cancel)) return NULL;
       const char *path = w->paths + (i == 0 ? 0 : w->ends[i - 1]);
       const double *e = w->expect + (size_t)i * 4;
@@ -462,30 +491,22 @@ static void *unlinkWork(void *arg) {
 }
 
 static void endUnlinks(napi_env env, Unlinker *u) {
-  if (!u->busy) return;
-  unlinkWork(&u->work);
-  for (int32_t t = 0; t < u->helpers; t++) {
-    if (u->started[t]) pthread_join(u->ids[t], NULL);
-  }
+  if (!u->threads.busy) return;
+  endThreads(env, &u->threads, unlinkWork, &u->work);
   u->work.results[(size_t)u->work.count * 2] = (double)atomic_load(&u->work.unlinkNs) / 1e6;
-  for (int i = 0; i < 4; i++) napi_delete_reference(env, u->refs[i]);
-  u->busy = false;
 }
 
 static void finalizeUnlinker(napi_env env, void *data, void *hint) {
   (void)hint;
   /* gone unreported (the program ends, or the sweep was dropped): what has not started does not start */
   Unlinker *u = data;
-  if (u->busy) atomic_store(&u->work.cancel, true);
+  if (u->threads.busy) atomic_store(&u->work.cancel, true);
   endUnlinks(env, data);
   free(data);
 }
 
 static Unlinker *unlinkerOf(napi_env env, napi_value v) {
-  bool ours = false;
-  void *p = NULL;
-  if (napi_check_object_type_tag(env, v, &UNLINKER_TAG, &ours) != napi_ok || !ours || napi_get_value_external(env, v, &p) != napi_ok) return NULL;
-  return p;
+  return externalOf(env, v, &UNLINKER_TAG);
 }
 
 /* unlinker() -> an unlinker (one batch at a time) */
@@ -493,13 +514,7 @@ static napi_value NewUnlinker(napi_env env, napi_callback_info info) {
   (void)info;
   Unlinker *u = calloc(1, sizeof(Unlinker));
   if (u == NULL) return invalid(env);
-  napi_value out;
-  if (napi_create_external(env, u, finalizeUnlinker, NULL, &out) != napi_ok) {
-    free(u);
-    return invalid(env);
-  }
-  if (napi_type_tag_object(env, out, &UNLINKER_TAG) != napi_ok) return invalid(env);
-  return out;
+  return tagged(env, u, finalizeUnlinker, &UNLINKER_TAG);
 }
 
 /*
@@ -533,24 +548,15 @@ static napi_value UnlinkStart(napi_env env, napi_callback_info info) {
     /* each path within the buffer, ending with its NUL byte */
     if (start < 0 || ends[i] <= start || (size_t)ends[i] > pathsLen || paths[ends[i] - 1] != '\0') return invalid(env);
   }
-  if (u->busy) return number(env, -EBUSY);
-  const int keep[4] = {1, 2, 3, 6};
-  for (int i = 0; i < 4; i++) {
-    if (napi_create_reference(env, argv[keep[i]], 1, &u->refs[i]) != napi_ok) {
-      while (i-- > 0) napi_delete_reference(env, u->refs[i]);
-      return invalid(env);
-    }
-  }
-  u->work = (Deletions){paths, ends, expectData, resultsData, cutoff, count};
+  if (u->threads.busy) return number(env, -EBUSY);
+  u->work = (Deletions){.paths = paths, .ends = ends, .expect = expectData, .results = resultsData, .cutoff = cutoff, .count = count};
   atomic_init(&u->work.next, 0);
   atomic_init(&u->work.unlinkNs, 0);
   atomic_init(&u->work.cancel, false);
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads > (count + UNLINK_CHUNK - 1) / UNLINK_CHUNK) threads = (count + UNLINK_CHUNK - 1) / UNLINK_CHUNK;
-  u->busy = true;
-  u->helpers = threads;
-  /* (a thread that cannot be started leaves its part to the others, and to unlinkWait) */
-  for (int32_t t = 0; t < threads; t++) u->started[t] = pthread_create(&u->ids[t], NULL, unlinkWork, &u->work) == 0;
+  static const int keep[4] = {1, 2, 3, 6};
+  if (!startThreads(env, &u->threads, argv, keep, unlinkWork, &u->work, threads)) return invalid(env);
   return number(env, 0);
 }
 
