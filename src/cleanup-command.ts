@@ -21,6 +21,7 @@ import type { LogFailure } from './result.js';
 import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { guardSignals } from './signals.js';
 import { formatBytes } from './size.js';
+import { forgetListings } from './read-ahead.js';
 import { IN_THREAD_SLICE_MS, cliWorkers, inThreadMaxEntries } from './thread-choice.js';
 
 /** The cleanup itself: a real run or a dry run, its report on standard output, its log. */
@@ -45,7 +46,6 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   leaveDeletedFolder(baseDir);
   warnIfNoCategoryFolder(baseDir, ctx);
 
-  const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(flags.dryRun === true));
   // JSON in files, pipes and cron; a readable form for a person at a terminal
   const sink = openLogSink({ file: logFile, level, readable: ctx.stderr.isTTY === true && ctx.env.TERM !== 'dumb' });
   // Progress is for a person at a terminal, and only where the log lines are not drawn already.
@@ -55,6 +55,8 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   }
   const signals = guardSignals(() => sink.writer.flush());
   let closed = false;
+  // (the count keeps the names it read for this thread's sweep: forgotten in the finally below)
+  const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(flags.dryRun === true));
   try {
     const result = await runCleanup({
       baseDir,
@@ -125,6 +127,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
     if (err instanceof CleanupError) sink.logger.error({ code: err.code }, `cleanup: ${err.message}`);
     throw err;
   } finally {
+    forgetListings();
     signals.dispose();
     if (!closed) await sink.close();
   }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { FileKind } from './categories.js';
 import { type NativeFolder, type NativeScanner, batchThreads } from './native-scan.js';
 import { escapeRawName } from './raw-names.js';
+import type { Listing } from './read-ahead.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
 import { failure, nodeLook, systemError } from './scan-failure.js';
 
@@ -82,7 +83,7 @@ export function* scanNative(
   folder: NativeFolder,
   dir: string,
   classify: (name: string) => FileKind | undefined,
-  options: { readonly fromCwd: boolean; readonly shard: Shard | undefined; readonly batch: boolean },
+  options: { readonly fromCwd: boolean; readonly shard: Shard | undefined; readonly batch: boolean; readonly listing?: Listing | undefined },
 ): Generator<ScannedFile | ScanFailure, void, undefined> {
   const { fromCwd, shard, batch } = options;
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
@@ -103,7 +104,17 @@ export function* scanNative(
         return;
       }
     }
-    const read = (into: Block): number => native.read(folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
+    const listed = options.listing?.blocks;
+    let taken = 0;
+    const read = (into: Block): number => {
+      if (listed === undefined) return native.read(folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
+      const block = listed[taken++];
+      if (block === undefined) return 0;
+      block.names.copy(into.names);
+      into.types.set(block.types);
+      into.ends.set(block.ends);
+      return block.count;
+    };
     let count = read(b);
     if (count > 0) sort(b, count, classify);
     // a dry run's, status's: the next block is read and sorted while this one's lstats run

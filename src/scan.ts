@@ -4,6 +4,7 @@ import { errnoCode } from './errors.js';
 import type { FileLook } from './plan.js';
 import { nativeScanner } from './native-scan.js';
 import { RawNames, escapeRawName } from './raw-names.js';
+import { takeListing } from './read-ahead.js';
 import type { FailureRecord } from './result.js';
 import { failure, nodeLook, systemError } from './scan-failure.js';
 import { ENOENT, scanNative } from './scan-native.js';
@@ -134,7 +135,9 @@ export function* scanFolder(
       if (folder !== ENOENT || danglingLink(dir)) yield failure(dir, systemError(folder, 'opendir'));
       return;
     }
-    yield* scanNative(native, folder, dir, classify, { fromCwd, shard: split ? shard : undefined, batch: options.batch ?? false });
+    // a whole folder's scan may use the names its count read (read-ahead.ts)
+    const listing = split ? undefined : takeListing(dir, native, folder);
+    yield* scanNative(native, folder, dir, classify, { fromCwd, shard: split ? shard : undefined, batch: options.batch ?? false, listing });
     return;
   }
   let handle: fs.Dir;

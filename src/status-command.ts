@@ -5,6 +5,7 @@ import { EXIT } from './errors.js';
 import { escapeControl } from './format.js';
 import { useColor } from './output.js';
 import { guardSignals, signalExitStatus } from './signals.js';
+import { forgetListings } from './read-ahead.js';
 import { IN_THREAD_SLICE_MS, cliWorkers, inThreadMaxEntries } from './thread-choice.js';
 
 /** `status`: the storage figures of each category, nothing changed. */
@@ -15,15 +16,17 @@ export async function statusCommand(flags: StatusFlags, ctx: CommandContext): Pr
   const minFree = resolveDiskPressure({ minFree: flags.minFree }, ctx.env);
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
-  const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(true));
   // loaded here, not at start-up: a plain cleanup has no use for them
   const { collectStatus } = await import('./status.js');
   const { formatStatusJson, formatStatusText } = await import('./status-report.js');
   const signals = guardSignals(() => {});
+  // (the count keeps the names it read for this thread's scan: forgotten in the finally below)
+  const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(true));
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
     result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers, chdir: true, sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined, signal: signals.signal, minFree });
   } finally {
+    forgetListings();
     signals.dispose();
   }
   if (signals.signal.aborted) {

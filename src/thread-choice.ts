@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { type NativeScanner, nativeScanner } from './native-scan.js';
+import { type ListedBlock, type Listing, folderIdentity, keepListing } from './read-ahead.js';
 
 /**
  * Below this many entries in all the folders of a run, the CLI sweeps (and measures) in its own
@@ -51,13 +52,22 @@ export const inThreadMaxEntries = (batch = false): number =>
  * cannot be read counts 0 (its sweep reports what is wrong with it). With the native scanner,
  * counting 40,000 entries takes ~14 ms (Node's opendirSync: ~26 ms).
  */
-export function entriesUpTo(dirs: readonly string[], limit: number): number {
+export function entriesUpTo(dirs: readonly string[], limit: number, options: { readonly keep?: boolean } = {}): number {
   const native = nativeScanner();
   let count = 0;
+  const listings: [string, Listing][] = [];
   for (const dir of dirs) {
-    count += native ? countNative(native, dir, limit - count) : countFs(dir, limit - count);
-    if (count >= limit) break;
+    if (native) {
+      const { entries, listing } = countNative(native, dir, limit - count, options.keep === true);
+      count += entries;
+      if (listing !== undefined) listings.push([dir, listing]);
+    } else {
+      count += countFs(dir, limit - count);
+    }
+    if (count >= limit) return count;
   }
+  // every folder read to its end: their names serve the scans that follow (read-ahead.ts)
+  for (const [dir, listing] of listings) keepListing(dir, listing);
   return count;
 }
 
@@ -79,24 +89,41 @@ function countFs(dir: string, limit: number): number {
   return count;
 }
 
-function countNative(native: NativeScanner, dir: string, limit: number): number {
-  if (dir.includes('\0')) return 0;
+/**
+ * A folder whose size in bytes is above this many per entry of the count's limit is not expected
+ * to end before it, and its names are not kept while counting (they would be thrown away, and
+ * the memory taken in vain: ~5 MB at 150,000 entries). ext4 takes 8 bytes and the name, rounded up
+ * to 4, per entry, in blocks filled 3/4 or more: 96 bytes allows names of ~60 bytes. A folder that
+ * once held many more files keeps its size: its names are read twice, as before.
+ */
+const KEEP_BYTES_PER_ENTRY = 96;
+
+/** `keep`: the names read too, when the folder was read to its end before `limit`. */
+function countNative(native: NativeScanner, dir: string, limit: number, keep: boolean): { entries: number; listing?: Listing } {
+  if (dir.includes('\0')) return { entries: 0 };
   const folder = native.open(Buffer.from(`${dir}\0`));
-  if (typeof folder === 'number') return 0;
+  if (typeof folder === 'number') return { entries: 0 };
   const names = Buffer.allocUnsafe(64 << 10);
   const types = new Uint8Array(2048);
   const ends = new Int32Array(2048);
+  const blocks: ListedBlock[] = [];
   let count = 0;
   try {
+    const opened = keep ? folderIdentity(native, folder) : undefined;
+    const identity = opened !== undefined && opened.size <= limit * KEEP_BYTES_PER_ENTRY ? { dev: opened.dev, ino: opened.ino } : undefined;
     while (count < limit) {
       const n = native.read(folder, names, types, ends, 0, 1, 1);
-      if (n <= 0) break; // the end, or a folder that cannot be read
+      if (n < 0) break; // a folder that cannot be read: its scan reports it
+      if (n === 0) return { entries: count, listing: identity && { ...identity, blocks } };
       count += n;
+      if (identity !== undefined) {
+        blocks.push({ names: Buffer.from(names.subarray(0, ends[n - 1])), types: types.slice(0, n), ends: ends.slice(0, n), count: n });
+      }
     }
+    return { entries: count };
   } finally {
     native.close(folder);
   }
-  return count;
 }
 
 /**
@@ -105,6 +132,6 @@ function countNative(native: NativeScanner, dir: string, limit: number): number 
  * in one directory take in turn, leaves little to gain).
  */
 export function cliWorkers(dirs: readonly string[], inThreadMax = inThreadMaxEntries()): number {
-  if (entriesUpTo(dirs, inThreadMax) < inThreadMax) return 0;
+  if (entriesUpTo(dirs, inThreadMax, { keep: true }) < inThreadMax) return 0;
   return Math.min(2, os.availableParallelism());
 }

@@ -11,6 +11,8 @@ import { type ScanFailure, type ScannedFile, inShard, scanFolder } from '../../s
 import type { CategoryResult } from '../../src/result.js';
 import { systemError } from '../../src/scan-failure.js';
 import { ENOENT } from '../../src/scan-native.js';
+import { forgetListings } from '../../src/read-ahead.js';
+import { entriesUpTo } from '../../src/thread-choice.js';
 import { loggerLog } from '../../src/sweep-log.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
@@ -179,6 +181,61 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
       const raw = native.find((f) => f.name === 'offline_incident_\\xff.txt') as ScannedFile;
       expect(Buffer.isBuffer(raw.at)).toBe(true);
       expect(fs.lstatSync(raw.at).size).toBe(raw.size);
+    }
+  });
+
+  it("uses the names the count read, once, and only for the folder counted (read-ahead)", () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const dir = oddFolder();
+    const entries = fs.readdirSync(dir).length;
+    const files = byName(scan(dir, true, { batch: true }));
+    const read = vi.spyOn(native, 'read');
+    try {
+      // the count reads the folder to its end and keeps its names: the scan reads nothing more
+      expect(entriesUpTo([dir], 10_000, { keep: true })).toBe(entries);
+      read.mockClear();
+      expect(byName(scan(dir, true, { batch: true }))).toEqual(files);
+      expect(read).not.toHaveBeenCalled();
+      // taken once: the next scan reads the folder
+      expect(byName(scan(dir, true))).toEqual(files);
+      expect(read).toHaveBeenCalled();
+
+      // a count that reaches its limit keeps nothing, nor does one not asked to keep
+      expect(entriesUpTo([dir], 100, { keep: true })).toBeGreaterThanOrEqual(100);
+      expect(entriesUpTo([dir], 10_000)).toBe(entries);
+      read.mockClear();
+      expect(byName(scan(dir, true))).toEqual(files);
+      expect(read).toHaveBeenCalled();
+
+      // files gone since the count are not reported; one made since is not seen (it is new)
+      entriesUpTo([dir], 10_000, { keep: true });
+      fs.rmSync(path.join(dir, 'offline_incident_0.txt'));
+      fs.writeFileSync(path.join(dir, 'offline_incident_new.txt'), 'n');
+      read.mockClear();
+      const after = byName(scan(dir, true, { batch: true })).map((f) => f.name);
+      expect(read).not.toHaveBeenCalled();
+      expect(after).toHaveLength(files.length - 1);
+      expect(after).not.toContain('offline_incident_0.txt');
+      expect(after).not.toContain('offline_incident_new.txt');
+
+      // a folder moved and another put in its place: the scan reads the one it opened
+      entriesUpTo([dir], 10_000, { keep: true });
+      fs.renameSync(dir, `${dir}.old`);
+      makeTree(path.dirname(dir), { 'offline_incidents/offline_incident_other.txt': { ageDays: 40 } });
+      read.mockClear();
+      expect(byName(scan(dir, true, { batch: true })).map((f) => f.name)).toEqual(['offline_incident_other.txt']);
+      expect(read).toHaveBeenCalled();
+
+      // forgotten when the command's run is over
+      entriesUpTo([dir], 10_000, { keep: true });
+      forgetListings();
+      read.mockClear();
+      expect(byName(scan(dir, true)).map((f) => f.name)).toEqual(['offline_incident_other.txt']);
+      expect(read).toHaveBeenCalled();
+    } finally {
+      read.mockRestore();
+      forgetListings();
     }
   });
 

@@ -1,0 +1,55 @@
+/**
+ * A folder's names as the CLI's count before a run read them (thread-choice.ts), kept for the
+ * run's first scan of that folder, so that a folder swept in this thread is not read twice (the
+ * count of 100,000 entries costs ~30 ms, as much as the scan's own reading). Only the native
+ * scanner's blocks are kept; the command that counted forgets them when its run ends
+ * (forgetListings), and a scan takes them only for the very folder counted: the same device and
+ * inode once it is opened again. A file made between the count and the scan is not seen, as one
+ * made during a scan after its block was read is not: it is new, so not to delete.
+ */
+import type { NativeFolder, NativeScanner } from './native-scan.js';
+
+/** One block of names, as native.read gave it (see native/scan.c). */
+export interface ListedBlock {
+  readonly names: Buffer;
+  readonly types: Uint8Array;
+  readonly ends: Int32Array;
+  readonly count: number;
+}
+
+/** A folder's names, and which folder they were read from. */
+export interface Listing {
+  readonly dev: number;
+  readonly ino: number;
+  readonly blocks: readonly ListedBlock[];
+}
+
+const kept = new Map<string, Listing>();
+
+/** Keeps `listing` for the next scan of `dir` (the path the run's sweep is given). */
+export function keepListing(dir: string, listing: Listing): void {
+  kept.set(dir, listing);
+}
+
+/** Forgets every listing kept (a command's run is over). */
+export function forgetListings(): void {
+  kept.clear();
+}
+
+const DOT = Buffer.from('.\0');
+
+/** The device, inode and size of an open folder, or undefined if it cannot be looked at. */
+export function folderIdentity(native: NativeScanner, folder: NativeFolder): { dev: number; ino: number; size: number } | undefined {
+  const out = new Float64Array(8);
+  if (native.lstat(folder, DOT, 0, out) < 0) return undefined;
+  return { dev: out[1] as number, ino: out[2] as number, size: out[3] as number };
+}
+
+/** The listing kept for `dir` if it was read from `folder` (opened again since); taken once. */
+export function takeListing(dir: string, native: NativeScanner, folder: NativeFolder): Listing | undefined {
+  const listing = kept.get(dir);
+  if (listing === undefined) return undefined;
+  kept.delete(dir);
+  const now = folderIdentity(native, folder);
+  return now !== undefined && now.dev === listing.dev && now.ino === listing.ino ? listing : undefined;
+}
