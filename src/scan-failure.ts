@@ -35,3 +35,15 @@ export function nodeLook(name: string, at: string | Buffer, path: string, kind: 
   if (stat === undefined || !stat.isFile()) return undefined;
   return { name, path, at, kind, size: stat.size, blocks: stat.blocks, nlink: stat.nlink, isFile: true, dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
 }
+
+/**
+ * A category folder that is a symbolic link to nothing is a data disk that is not mounted: a
+ * failure of the category, never "0 files" (a missing folder that is not a link is 0 files).
+ */
+export function danglingLink(dir: string): boolean {
+  try {
+    return fs.lstatSync(dir).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}

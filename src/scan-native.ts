@@ -6,11 +6,11 @@ import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { FileKind } from './categories.js';
-import { type NativeFolder, type NativeScanner, batchThreads } from './native-scan.js';
+import { type NativeScanner, batchThreads } from './native-scan.js';
 import { escapeRawName } from './raw-names.js';
-import type { Listing } from './read-ahead.js';
+import { takeListing } from './read-ahead.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
-import { failure, nodeLook, systemError } from './scan-failure.js';
+import { danglingLink, failure, nodeLook, systemError } from './scan-failure.js';
 
 /** d_type values (dirent.h) that may be a regular file: a regular file, or not said. */
 const DT_UNKNOWN = 0;
@@ -57,8 +57,9 @@ function sort(b: Block, count: number, classify: (name: string) => FileKind | un
   const decoded = b.names.toString('utf8', 0, b.ends[count - 1] as number).split('\0');
   for (let i = 0; i < count; i++) {
     b.marks[i] = 0;
-    const type = b.types[i];
-    if (type !== DT_REG && type !== DT_UNKNOWN) continue;
+    // DT_REG or DT_UNKNOWN: no bit set but DT_REG's. (One test for every entry: a second one,
+    // first met at an entry that is not DT_REG long after V8 optimized this loop, deoptimized it.)
+    if (((b.types[i] as number) & ~DT_REG) !== DT_UNKNOWN) continue;
     const name = decoded[i] as string;
     const kind = classify(name);
     if (kind === undefined) continue;
@@ -80,23 +81,28 @@ function sort(b: Block, count: number, classify: (name: string) => FileKind | un
  */
 export function* scanNative(
   native: NativeScanner,
-  folder: NativeFolder,
   dir: string,
   classify: (name: string) => FileKind | undefined,
-  options: { readonly fromCwd: boolean; readonly shard: Shard | undefined; readonly batch: boolean; readonly listing?: Listing | undefined },
+  options: { readonly fromCwd: boolean; readonly shard: Shard | undefined; readonly batch: boolean },
 ): Generator<ScannedFile | ScanFailure, void, undefined> {
   const { fromCwd, shard, batch } = options;
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-  const b = newBlock();
-  const one = new Float64Array(8);
-  // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
-  // folder's path and the name, in `whole`, or the bare name from the working directory.
-  const head = fromCwd ? undefined : Buffer.from(prefix);
-  const whole = head && Buffer.allocUnsafe(head.length + 4096);
-  head?.copy(whole as Buffer);
+  const folder = native.open(Buffer.from(`${fromCwd ? '.' : dir}\0`));
+  if (typeof folder === 'number') {
+    // No falling back to Node's fs: every thread of a run scans one way (see native-scan.ts).
+    if (folder !== ENOENT || danglingLink(dir)) yield failure(dir, systemError(folder, 'opendir'));
+    return;
+  }
   try {
+    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+    const b = newBlock();
+    const one = new Float64Array(8);
+    // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
+    // folder's path and the name, in `whole`, or the bare name from the working directory.
+    const head = fromCwd ? undefined : Buffer.from(prefix);
+    const whole = head && Buffer.allocUnsafe(head.length + 4096);
+    head?.copy(whole as Buffer);
     if (!fromCwd) {
-      // listed but not searchable (mode r--): one failure of the folder, as in scanFolder
+      // listed but not searchable (mode r--): one failure of the folder, as with Node's fs
       try {
         fs.accessSync(dir, fs.constants.X_OK);
       } catch (err) {
@@ -104,7 +110,8 @@ export function* scanNative(
         return;
       }
     }
-    const listed = options.listing?.blocks;
+    // a whole folder's scan may use the names its count read (read-ahead.ts)
+    const listed = shard === undefined ? takeListing(dir, native, folder)?.blocks : undefined;
     let taken = 0;
     const read = (into: Block): number => {
       if (listed === undefined) return native.read(folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);

@@ -4,10 +4,9 @@ import { errnoCode } from './errors.js';
 import type { FileLook } from './plan.js';
 import { nativeScanner } from './native-scan.js';
 import { RawNames, escapeRawName } from './raw-names.js';
-import { takeListing } from './read-ahead.js';
 import type { FailureRecord } from './result.js';
-import { failure, nodeLook, systemError } from './scan-failure.js';
-import { ENOENT, scanNative } from './scan-native.js';
+import { danglingLink, failure, nodeLook } from './scan-failure.js';
+import { scanNative } from './scan-native.js';
 
 /** A regular file directly inside a category folder whose name matched. */
 export interface ScannedFile extends FileLook {
@@ -93,18 +92,6 @@ function knownNotRegular(d: fs.Dirent): boolean {
 }
 
 /**
- * A category folder that is a symbolic link to nothing is a data disk that is not mounted: a
- * failure of the category, never "0 files" (a missing folder that is not a link is 0 files).
- */
-export function danglingLink(dir: string): boolean {
-  try {
-    return fs.lstatSync(dir).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Streams the matching regular files directly inside `dir`, one directory block at a time, so
  * memory stays flat however large the folder is (fast-glob reads a whole folder into an array).
  * Synchronous on purpose: the round trip of an async call costs more than an lstat. The folder
@@ -119,27 +106,21 @@ export function danglingLink(dir: string): boolean {
  * Each share reports a failure to read the folder itself: one share may meet it and another not
  * (a read error part-way, a descriptor limit). Whoever merges the shares counts it once.
  */
-export function* scanFolder(
+export function scanFolder(
   dir: string,
   classify: (name: string) => FileKind | undefined,
   options: { readonly fromCwd?: boolean | undefined; readonly shard?: Shard | undefined; readonly batch?: boolean | undefined } = {},
 ): Generator<ScannedFile | ScanFailure, void, undefined> {
   const { fromCwd = false, shard } = options;
-  const split = shard !== undefined && (shard.from > 0 || shard.to < shard.count);
+  const split = shard !== undefined && (shard.from > 0 || shard.to < shard.count) ? shard : undefined;
   const native = nativeScanner();
   // (a path with a NUL byte in it: Node's fs refuses it, in its words)
-  if (native && !dir.includes('\0')) {
-    const folder = native.open(Buffer.from(`${fromCwd ? '.' : dir}\0`));
-    if (typeof folder === 'number') {
-      // No falling back to Node's fs: every thread of a run scans one way (see native-scan.ts).
-      if (folder !== ENOENT || danglingLink(dir)) yield failure(dir, systemError(folder, 'opendir'));
-      return;
-    }
-    // a whole folder's scan may use the names its count read (read-ahead.ts)
-    const listing = split ? undefined : takeListing(dir, native, folder);
-    yield* scanNative(native, folder, dir, classify, { fromCwd, shard: split ? shard : undefined, batch: options.batch ?? false, listing });
-    return;
-  }
+  if (native && !dir.includes('\0')) return scanNative(native, dir, classify, { fromCwd, shard: split, batch: options.batch ?? false });
+  return scanFs(dir, classify, fromCwd, split);
+}
+
+/** scanFolder's work with Node's fs. */
+function* scanFs(dir: string, classify: (name: string) => FileKind | undefined, fromCwd: boolean, shard: Shard | undefined): Generator<ScannedFile | ScanFailure, void, undefined> {
   let handle: fs.Dir;
   try {
     handle = fs.opendirSync(fromCwd ? '.' : dir, { bufferSize: 128 });
@@ -171,7 +152,7 @@ export function* scanFolder(
       }
       if (entry === null) return;
       const name = entry.name;
-      if (split && !inShard(name, shard)) continue;
+      if (shard !== undefined && !inShard(name, shard)) continue;
       const kind = classify(name);
       if (kind === undefined || knownNotRegular(entry)) continue;
       if (name.includes('\uFFFD')) {
