@@ -370,6 +370,8 @@ static void stopThreads(napi_env env, Threads *t) {
   pthread_cond_destroy(&t->done);
   t->pool = 0;
   t->ready = false;
+  t->quit = false;
+  t->job = 0;
 }
 
 /* The next chunk of [0, count) not yet claimed, into [*from, *to); false once none is left. */
@@ -566,7 +568,9 @@ static void *unlinkWork(void *arg) {
 
 static void endUnlinks(napi_env env, Unlinker *u) {
   if (!u->threads.busy) return;
-  endThreads(env, &u->threads);
+  /* (its threads end with each batch: an unlinker goes only when collected, and a host that runs
+   * the cleanup every day must not keep idle threads until then) */
+  stopThreads(env, &u->threads);
   u->work.results[(size_t)u->work.count * 2] = (double)atomic_load(&u->work.unlinkNs) / 1e6;
 }
 
