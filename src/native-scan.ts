@@ -25,7 +25,6 @@ export interface NativeScanner {
    * call given it would (from the working directory).
    */
   lstat(folder: NativeFolder | null, names: Buffer, at: number, out: Float64Array): number;
-  /** lstat of each marked entry of the last read: 8 numbers per entry into `out`; out[8i] = -errno on a failure. */
   /**
    * lstat of each marked entry of the last read: 8 numbers per entry into `out`; out[8i] = -errno
    * on a failure. Shared among `threads` threads (this one and threads - 1 for the call).
@@ -59,7 +58,13 @@ export interface NativeScanner {
   ): number;
   /** Waits for the batch under way (this thread helps with it). */
   unlinkWait(unlinker: NativeUnlinker): number;
+  /** As unlinkWait, then ends the unlinker's threads (kept from batch to batch until then). */
+  unlinkEnd(unlinker: NativeUnlinker): number;
 }
+
+/** The sizes of the buffers a `read` is given: names' bytes, and entries (types, ends). */
+export const READ_NAME_BYTES = 64 << 10;
+export const READ_ENTRIES = 2048;
 
 /** The built module, from src/, dist/ and bundle/ alike. */
 const ADDON = '../build/Release/vigint_scan.node';
@@ -73,6 +78,8 @@ export function nativeScanner(): NativeScanner | undefined {
   if (addon === undefined) {
     try {
       addon = createRequire(import.meta.url)(ADDON) as NativeScanner;
+      // (a build older than this source, not built again since: Node's fs does the work)
+      if (typeof addon.unlinkEnd !== 'function') addon = null;
     } catch {
       addon = null; // not built: Node's fs does the same work
     }

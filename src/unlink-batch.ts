@@ -10,6 +10,12 @@ import { systemError } from './scan-failure.js';
 
 /** Files in one batch at most. */
 export const BATCH_FILES = 64;
+/**
+ * The unlinker's threads, whatever the cores: an unlink mostly waits, on the folder's lock, which
+ * unlinks in one folder take in turn, or on the disk (with `discard`, on each file's blocks);
+ * while one waits, another goes on. This thread only waits for them (see native/scan.c).
+ */
+export const UNLINK_THREADS = 2;
 const PATH_BYTES = 64 << 10;
 
 /** What a file of a batch needs: the name its unlink is given, and what it was when chosen. */
@@ -50,7 +56,8 @@ function newBatch<T>(): Batch<T> {
 /**
  * Batches of unlinks: files are queued (`add`); a full batch starts once the one before it is done
  * and its files reported (`done`, in this thread, in order). `flush` starts what is queued and
- * waits for all of it; `drop` forgets what is queued and not started (a run told to stop).
+ * waits for all of it, `end` also ends the threads; `drop` forgets what is queued and not started
+ * (a run told to stop).
  */
 export class UnlinkBatches<T extends BatchFile> {
   private readonly unlinker: NativeUnlinker;
@@ -97,6 +104,18 @@ export class UnlinkBatches<T extends BatchFile> {
   flush(): void {
     this.cycle();
     this.finish();
+  }
+
+  /**
+   * As flush, then ends the unlinker's threads (a later batch starts them anew): they wait from
+   * batch to batch, and a host that runs the cleanup once a day must not keep them idle until then.
+   */
+  end(): void {
+    try {
+      this.flush();
+    } finally {
+      this.native.unlinkEnd(this.unlinker);
+    }
   }
 
   /** Takes the files queued and not yet started out of the queue (they are not deleted). */

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
-import { type BatchFile, type BatchOutcome, UnlinkBatches } from './unlink-batch.js';
-import { batchThreads, nativeScanner } from './native-scan.js';
+import { type BatchFile, type BatchOutcome, UNLINK_THREADS, UnlinkBatches } from './unlink-batch.js';
+import { nativeScanner } from './native-scan.js';
 
 /**
  * Unlinks timed together; when the mean is above SLOW_UNLINK_MS in SLOW_WINDOWS windows in a
@@ -59,7 +59,7 @@ export class Unlinks<T extends BatchFile> {
       this.batches = new UnlinkBatches<T>(
         native,
         batch.cutoff,
-        batchThreads(),
+        UNLINK_THREADS,
         (file, freed, outcome: BatchOutcome) => ('err' in outcome ? this.done(file, freed, outcome.err) : batch.changed(file, outcome.changedMtimeMs)),
         (ms, unlinks) => this.sample(ms, unlinks),
       );
@@ -125,7 +125,7 @@ export class Unlinks<T extends BatchFile> {
 
   /** Resolves once every unlink in flight (and queued) is done. */
   async drain(): Promise<void> {
-    this.batches?.flush();
+    this.batches?.end();
     while (this.started > 0) await this.settled();
   }
 

@@ -191,6 +191,19 @@ describe('runCleanup', () => {
     }
   });
 
+  it('leaves no thread behind: the unlinks\' threads end with the run', async () => {
+    const base = tempDir();
+    const files: Record<string, { ageDays: number }> = {};
+    for (let i = 0; i < 300; i++) files[`offline_incidents/offline_incident_${i}.txt`] = { ageDays: 40 + (i % 2) * -20 };
+    makeTree(base, files, NOW);
+    await fs.promises.stat(base); // (Node's own pool of threads starts with its first use: before the count)
+    const threads = (): number => fs.readdirSync('/proc/self/task').length;
+    const before = threads();
+    const result = await run(base, { workers: 0, categories: ['incidents'] }).promise;
+    expect(result.categories.incidents).toMatchObject({ deleted: 150 });
+    expect(threads()).toBe(before);
+  });
+
   describe('the lock', () => {
     it('a live holder: exit status 75, nothing deleted, its lock left alone', async () => {
       const base = tempDir();
