@@ -55,9 +55,9 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   }
   const signals = guardSignals(() => sink.writer.flush());
   let closed = false;
-  // (the count keeps the names it read for this thread's sweep: forgotten in the finally below)
-  const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(flags.dryRun === true));
   try {
+    // (the count keeps the names it read for this thread's sweep: forgotten in the finally below)
+    const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(flags.dryRun === true));
     const result = await runCleanup({
       baseDir,
       days,

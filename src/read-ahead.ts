@@ -3,9 +3,10 @@
  * run's first scan of that folder, so that a folder swept in this thread is not read twice (the
  * count of 100,000 entries costs ~30 ms, as much as the scan's own reading). Only the native
  * scanner's blocks are kept; the command that counted forgets them when its run ends
- * (forgetListings), and a scan takes them only for the very folder counted: the same device and
- * inode once it is opened again. A file made between the count and the scan is not seen, as one
- * made during a scan after its block was read is not: it is new, so not to delete.
+ * (forgetListings), and a scan takes them only for the very folder counted, unchanged: the same
+ * device and inode once it is opened again, and the same modification and change times (an entry
+ * made, removed or renamed since sets both; a folder put in the place of the one counted, even
+ * with its inode number, has its own). Otherwise the scan reads the folder again.
  */
 import type { NativeFolder, NativeScanner } from './native-scan.js';
 
@@ -18,10 +19,17 @@ export interface ListedBlock {
 }
 
 /** A folder's names, and which folder they were read from. */
-export interface Listing {
+export interface Listing extends FolderIdentity {
+  /** In order; the scan that takes them lets each go (undefined) once it has copied it. */
+  readonly blocks: (ListedBlock | undefined)[];
+}
+
+/** What a folder was when it was read: its device, inode, and modification and change times (ms). */
+export interface FolderIdentity {
   readonly dev: number;
   readonly ino: number;
-  readonly blocks: readonly ListedBlock[];
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
 }
 
 const kept = new Map<string, Listing>();
@@ -38,18 +46,20 @@ export function forgetListings(): void {
 
 const DOT = Buffer.from('.\0');
 
-/** The device, inode and size of an open folder, or undefined if it cannot be looked at. */
-export function folderIdentity(native: NativeScanner, folder: NativeFolder): { dev: number; ino: number; size: number } | undefined {
+/** The identity and size of an open folder, or undefined if it cannot be looked at. */
+export function folderIdentity(native: NativeScanner, folder: NativeFolder): (FolderIdentity & { size: number }) | undefined {
   const out = new Float64Array(8);
   if (native.lstat(folder, DOT, 0, out) < 0) return undefined;
-  return { dev: out[1] as number, ino: out[2] as number, size: out[3] as number };
+  return { dev: out[1] as number, ino: out[2] as number, size: out[3] as number, mtimeMs: out[6] as number, ctimeMs: out[7] as number };
 }
 
-/** The listing kept for `dir` if it was read from `folder` (opened again since); taken once. */
+const same = (a: FolderIdentity, b: FolderIdentity): boolean => a.dev === b.dev && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+
+/** The listing kept for `dir` if it was read from `folder` (opened again since), unchanged; taken once. */
 export function takeListing(dir: string, native: NativeScanner, folder: NativeFolder): Listing | undefined {
   const listing = kept.get(dir);
   if (listing === undefined) return undefined;
   kept.delete(dir);
   const now = folderIdentity(native, folder);
-  return now !== undefined && now.dev === listing.dev && now.ino === listing.ino ? listing : undefined;
+  return now !== undefined && same(now, listing) ? listing : undefined;
 }

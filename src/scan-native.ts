@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { FileKind } from './categories.js';
-import { type NativeScanner, batchThreads } from './native-scan.js';
+import { type NativeScanner, READ_ENTRIES, READ_NAME_BYTES, batchThreads } from './native-scan.js';
 import { escapeRawName } from './raw-names.js';
 import { takeListing } from './read-ahead.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
@@ -34,11 +34,11 @@ interface Block {
   readonly stats: Float64Array;
 }
 
-const BLOCK_ENTRIES = 2048;
+const BLOCK_ENTRIES = READ_ENTRIES;
 
 function newBlock(): Block {
   return {
-    names: Buffer.allocUnsafe(64 << 10),
+    names: Buffer.allocUnsafe(READ_NAME_BYTES),
     types: new Uint8Array(BLOCK_ENTRIES),
     ends: new Int32Array(BLOCK_ENTRIES),
     marks: new Uint8Array(BLOCK_ENTRIES),
@@ -115,8 +115,9 @@ export function* scanNative(
     let taken = 0;
     const read = (into: Block): number => {
       if (listed === undefined) return native.read(folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
-      const block = listed[taken++];
+      const block = listed[taken];
       if (block === undefined) return 0;
+      listed[taken++] = undefined; // (let go as soon as it is copied: ~5 MB at 150,000 names)
       block.names.copy(into.names);
       into.types.set(block.types);
       into.ends.set(block.ends);

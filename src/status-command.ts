@@ -20,10 +20,10 @@ export async function statusCommand(flags: StatusFlags, ctx: CommandContext): Pr
   const { collectStatus } = await import('./status.js');
   const { formatStatusJson, formatStatusText } = await import('./status-report.js');
   const signals = guardSignals(() => {});
-  // (the count keeps the names it read for this thread's scan: forgotten in the finally below)
-  const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(true));
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
+    // (the count keeps the names it read for this thread's scan: forgotten in the finally below)
+    const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(true));
     result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers, chdir: true, sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined, signal: signals.signal, minFree });
   } finally {
     forgetListings();

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { type NativeScanner, nativeScanner } from './native-scan.js';
+import { type NativeScanner, READ_ENTRIES, READ_NAME_BYTES, nativeScanner } from './native-scan.js';
 import { type ListedBlock, type Listing, folderIdentity, keepListing } from './read-ahead.js';
 
 /**
@@ -103,14 +103,14 @@ function countNative(native: NativeScanner, dir: string, limit: number, keep: bo
   if (dir.includes('\0')) return { entries: 0 };
   const folder = native.open(Buffer.from(`${dir}\0`));
   if (typeof folder === 'number') return { entries: 0 };
-  const names = Buffer.allocUnsafe(64 << 10);
-  const types = new Uint8Array(2048);
-  const ends = new Int32Array(2048);
+  const names = Buffer.allocUnsafe(READ_NAME_BYTES);
+  const types = new Uint8Array(READ_ENTRIES);
+  const ends = new Int32Array(READ_ENTRIES);
   const blocks: ListedBlock[] = [];
   let count = 0;
   try {
     const opened = keep ? folderIdentity(native, folder) : undefined;
-    const identity = opened !== undefined && opened.size <= limit * KEEP_BYTES_PER_ENTRY ? { dev: opened.dev, ino: opened.ino } : undefined;
+    const identity = opened !== undefined && opened.size <= limit * KEEP_BYTES_PER_ENTRY ? { dev: opened.dev, ino: opened.ino, mtimeMs: opened.mtimeMs, ctimeMs: opened.ctimeMs } : undefined;
     while (count < limit) {
       const n = native.read(folder, names, types, ends, 0, 1, 1);
       if (n < 0) break; // a folder that cannot be read: its scan reports it
