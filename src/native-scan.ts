@@ -56,7 +56,7 @@ export interface NativeScanner {
     results: Float64Array,
     threads: number,
   ): number;
-  /** Waits for the batch under way (this thread helps with it). */
+  /** Waits for the batch under way (this thread only waits; it does the work only if no thread could be started). */
   unlinkWait(unlinker: NativeUnlinker): number;
   /** As unlinkWait, then ends the unlinker's threads (kept from batch to batch until then). */
   unlinkEnd(unlinker: NativeUnlinker): number;
@@ -78,8 +78,11 @@ export function nativeScanner(): NativeScanner | undefined {
   if (addon === undefined) {
     try {
       addon = createRequire(import.meta.url)(ADDON) as NativeScanner;
-      // (a build older than this source, not built again since: Node's fs does the work)
-      if (typeof addon.unlinkEnd !== 'function') addon = null;
+      if (typeof addon.unlinkEnd !== 'function') {
+        // a build older than this source, not built again since: Node's fs does the work
+        addon = null;
+        process.emitWarning(`${ADDON} is older than the program and is not used (scans are slower): run npm install to build it again`);
+      }
     } catch {
       addon = null; // not built: Node's fs does the same work
     }

@@ -6,7 +6,10 @@
  * (forgetListings), and a scan takes them only for the very folder counted, unchanged: the same
  * device and inode once it is opened again, and the same modification and change times (an entry
  * made, removed or renamed since sets both; a folder put in the place of the one counted, even
- * with its inode number, has its own). Otherwise the scan reads the folder again.
+ * with its inode number, has its own), to the times' granularity (a change within the same clock
+ * tick as the count's look may not show). Otherwise the scan reads the folder again. A listing
+ * used stale can only miss a file (the next run sees it) or name one gone (skipped): each file is
+ * looked at by name in the folder opened, and a real run's unlink looks again right before.
  */
 import type { NativeFolder, NativeScanner } from './native-scan.js';
 

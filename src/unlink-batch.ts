@@ -11,9 +11,10 @@ import { systemError } from './scan-failure.js';
 /** Files in one batch at most. */
 export const BATCH_FILES = 64;
 /**
- * The unlinker's threads, whatever the cores: an unlink mostly waits, on the folder's lock, which
- * unlinks in one folder take in turn, or on the disk (with `discard`, on each file's blocks);
- * while one waits, another goes on. This thread only waits for them (see native/scan.c).
+ * The unlinker's threads, whatever the cores (measured on 2): an unlink mostly waits, on the
+ * folder's lock, which unlinks in one folder take in turn, or on the disk (with `discard`, on each
+ * file's blocks); while one waits, the other goes on. This thread only waits for them (see
+ * native/scan.c, with figures).
  */
 export const UNLINK_THREADS = 2;
 const PATH_BYTES = 64 << 10;
@@ -152,20 +153,28 @@ export class UnlinkBatches<T extends BatchFile> {
     b.bytes = 0;
     b.files.length = 0;
     let unlinks = 0;
+    // Every file of the batch is reported, even if reporting one throws: a file deleted and not
+    // reported would have no line in the log. The first error is thrown once all are.
+    let thrown: { err: unknown } | undefined;
     for (let i = 0; i < count; i++) {
       const code = b.results[2 * i] as number;
       const file = files[i] as T;
       const detail = b.results[2 * i + 1] as number;
       if (code !== 1 && detail === 2) unlinks++;
-      if (code === 1) {
-        this.done(file, b.freed[i] as number, { changedMtimeMs: detail });
-      } else if (code === 0) {
-        this.done(file, b.freed[i] as number, { err: null });
-      } else {
-        const at = typeof file.at === 'string' ? file.at : file.at.toString();
-        this.done(file, b.freed[i] as number, { err: systemError(code, detail === 1 ? 'lstat' : 'unlink', at) });
+      try {
+        if (code === 1) {
+          this.done(file, b.freed[i] as number, { changedMtimeMs: detail });
+        } else if (code === 0) {
+          this.done(file, b.freed[i] as number, { err: null });
+        } else {
+          const at = typeof file.at === 'string' ? file.at : file.at.toString();
+          this.done(file, b.freed[i] as number, { err: systemError(code, detail === 1 ? 'lstat' : 'unlink', at) });
+        }
+      } catch (err) {
+        thrown ??= { err };
       }
     }
     if (unlinks > 0) this.timed(b.results[2 * count] as number, unlinks);
+    if (thrown !== undefined) throw thrown.err;
   }
 }

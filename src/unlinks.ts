@@ -123,7 +123,10 @@ export class Unlinks<T extends BatchFile> {
     return new Promise<void>((resolve) => (this.wake = resolve));
   }
 
-  /** Resolves once every unlink in flight (and queued) is done. */
+  /**
+   * Resolves once every unlink in flight (and queued) is done; the batches' threads are ended too
+   * (a later unlink starts them anew: new holds adopted mid-sweep drain, then go on).
+   */
   async drain(): Promise<void> {
     this.batches?.end();
     while (this.started > 0) await this.settled();

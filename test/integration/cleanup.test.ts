@@ -2,12 +2,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type CleanupOptions, runCleanup } from '../../src/cleanup.js';
 import { CleanupError } from '../../src/errors.js';
 import { LOCK_NAME } from '../../src/lock.js';
 import { STATE_NAME } from '../../src/state.js';
+import { nativeScanner } from '../../src/native-scan.js';
 import { memoryLogger } from '../helpers/logger.js';
+import { threadsNamed } from '../helpers/threads.js';
 import { DAY, HOUR, listTree, makeTree, tempDir } from '../helpers/tree.js';
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -191,17 +193,23 @@ describe('runCleanup', () => {
     }
   });
 
-  it('leaves no thread behind: the unlinks\' threads end with the run', async () => {
+  it('leaves no thread behind: the unlinks\' threads end with the run', async (ctx) => {
+    const native = nativeScanner();
+    if (native === undefined) ctx.skip('without the native scanner (VIGINT_CLEANUP_NATIVE=0), unlinks start no thread of their own');
     const base = tempDir();
     const files: Record<string, { ageDays: number }> = {};
     for (let i = 0; i < 300; i++) files[`offline_incidents/offline_incident_${i}.txt`] = { ageDays: 40 + (i % 2) * -20 };
     makeTree(base, files, NOW);
-    await fs.promises.stat(base); // (Node's own pool of threads starts with its first use: before the count)
-    const threads = (): number => fs.readdirSync('/proc/self/task').length;
-    const before = threads();
-    const result = await run(base, { workers: 0, categories: ['incidents'] }).promise;
-    expect(result.categories.incidents).toMatchObject({ deleted: 150 });
-    expect(threads()).toBe(before);
+    const ended = vi.spyOn(native as NonNullable<typeof native>, 'unlinkEnd');
+    try {
+      const before = threadsNamed('vigint-unlink');
+      const result = await run(base, { workers: 0, categories: ['incidents'] }).promise;
+      expect(result.categories.incidents).toMatchObject({ deleted: 150 });
+      expect(ended).toHaveBeenCalled(); // the batches were used, and ended
+      expect(threadsNamed('vigint-unlink')).toBe(before);
+    } finally {
+      ended.mockRestore();
+    }
   });
 
   describe('the lock', () => {

@@ -14,6 +14,8 @@ import { ENOENT } from '../../src/scan-native.js';
 import { forgetListings } from '../../src/read-ahead.js';
 import { entriesUpTo } from '../../src/thread-choice.js';
 import { loggerLog } from '../../src/sweep-log.js';
+import { type BatchFile, UnlinkBatches } from '../../src/unlink-batch.js';
+import { threadsNamed } from '../helpers/threads.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
 
 const names = (dir: string, id: 'incidents' | 'videos'): string[] =>
@@ -398,6 +400,7 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
     expect(fs.readdirSync(dir).sort()).toEqual(['folder', 'link', 'replaced', 'touched', 'young']);
     expect(native.unlinkWait(unlinker)).toBe(0); // none under way: at once
     expect(() => native.unlinkStart(unlinker, paths, new Int32Array([9999]), expect4, 1, cutoff, results, 1)).toThrow(TypeError);
+    expect(native.unlinkEnd(unlinker)).toBe(0);
   });
 
   it("keeps an unlinker's threads from batch to batch, ends them with unlinkEnd, and starts them anew after", () => {
@@ -406,7 +409,7 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
     const dir = tempDir('unlinker-threads-');
     const old = new Date(Date.now() - 40 * 86_400_000);
     const cutoff = Date.now() - 30 * 86_400_000;
-    const threads = (): number => fs.readdirSync('/proc/self/task').length;
+    const threads = (): number => threadsNamed('vigint-unlink');
     const batch = (first: number): [Buffer, Int32Array, Float64Array, Float64Array] => {
       const names = Array.from({ length: 16 }, (_, i) => path.join(dir, `f${first + i}`));
       const expect4 = new Float64Array(4 * names.length);
@@ -436,10 +439,40 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
     expect(threads()).toBe(before); // ended
     expect(native.unlinkEnd(unlinker)).toBe(0); // again: nothing to do
     const results = run(unlinker, 32); // a later batch starts them anew, and they work
+    expect(threads()).toBe(before + 2);
     expect(Array.from({ length: 16 }, (_, i) => results[2 * i])).toEqual(new Array(16).fill(0));
     expect(fs.readdirSync(dir)).toEqual([]);
     expect(native.unlinkEnd(unlinker)).toBe(0);
     expect(threads()).toBe(before);
+  });
+
+  it('reports every file of a batch even when reporting one throws, then throws the first error', () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const dir = tempDir('batch-throws-');
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    const reported: string[] = [];
+    const batches = new UnlinkBatches<BatchFile & { name: string }>(
+      native,
+      Date.now() - 30 * 86_400_000,
+      2,
+      (file, _freed, outcome) => {
+        reported.push(`${file.name}:${'err' in outcome && outcome.err === null ? 'deleted' : 'other'}`);
+        if (file.name === 'f1' || file.name === 'f3') throw new Error(`reporting ${file.name}`);
+      },
+      () => {},
+    );
+    for (let i = 0; i < 5; i++) {
+      const at = path.join(dir, `f${i}`);
+      fs.writeFileSync(at, 'x');
+      fs.utimesSync(at, old, old);
+      const st = fs.lstatSync(at);
+      batches.add({ name: `f${i}`, at, dev: st.dev, ino: st.ino, ctimeMs: st.ctimeMs }, 0);
+    }
+    expect(() => batches.end()).toThrow('reporting f1');
+    expect(reported).toEqual(['f0:deleted', 'f1:deleted', 'f2:deleted', 'f3:deleted', 'f4:deleted']);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(threadsNamed('vigint-unlink')).toBe(0); // ended all the same
   });
 
   it('refuses arguments that would reach outside its buffers, without crashing', () => {
