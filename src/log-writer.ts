@@ -1,9 +1,12 @@
 import fs from 'node:fs';
+import type { LineFormat } from './log-line.js';
 
 /** Bytes written with one system call at most (several queued chunks go out together). */
 const WRITE_MAX = 256 << 10;
 /** This thread's lines are encoded into buffers of this size as they come (see `stage`). */
 const STAGE_BYTES = WRITE_MAX;
+/** Room a file's line is staged in when it can be (a longer one goes as a string). */
+const LINE_ROOM = 4096;
 /** When a pipe is full (EAGAIN), try again after this long, without holding the thread. */
 const RETRY_MS = 10;
 
@@ -82,13 +85,37 @@ export class LogWriter {
       this.unwritten += deletions;
     }
     if (now) this.flush();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.flush();
-      });
+    else this.schedule();
+  }
+
+  /**
+   * Queues the line of one file of this thread's sweep (LineFormat.fileLine), made right into the
+   * staged buffer when it can be (fileLineInto), else as a string.
+   */
+  writeFileLine(format: LineFormat, msg: string, path: string, size: number, mtime: string, dryRun: boolean, reason: string | undefined, deletions: number): void {
+    if (this.transform === undefined) {
+      const staged = this.staged === undefined || this.stagedAt + LINE_ROOM > this.staged.length ? this.restage() : this.staged;
+      const end = format.fileLineInto(staged, this.stagedAt, msg, path, size, mtime, dryRun, reason);
+      if (end >= 0) {
+        this.queuedBytes += end - this.stagedAt;
+        this.stagedAt = end;
+        this.stagedDeletions += deletions;
+        this.unwritten += deletions;
+        this.schedule();
+        return;
+      }
     }
+    this.write(format.fileLine(msg, path, size, mtime, dryRun, reason), deletions);
+  }
+
+  /** Writes what is queued before the event loop's next turn. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
   }
 
   /**
@@ -174,18 +201,23 @@ export class LogWriter {
   private stage(text: string, deletions: number): boolean {
     const most = text.length * 3; // UTF-8 bytes at most
     if (most > STAGE_BYTES) return false;
-    if (this.staged === undefined || this.stagedAt + most > this.staged.length) {
-      this.seal();
-      this.staged = Buffer.allocUnsafe(STAGE_BYTES);
-      this.stagedFrom = 0;
-      this.stagedAt = 0;
-    }
-    const bytes = this.staged.write(text, this.stagedAt, 'utf8');
+    const staged = this.staged === undefined || this.stagedAt + most > this.staged.length ? this.restage() : this.staged;
+    const bytes = staged.write(text, this.stagedAt, 'utf8');
     this.stagedAt += bytes;
     this.stagedDeletions += deletions;
     this.queuedBytes += bytes;
     this.unwritten += deletions;
     return true;
+  }
+
+  /** Queues what is staged, and stages further lines in a new buffer (returned). */
+  private restage(): Buffer {
+    this.seal();
+    const staged = Buffer.allocUnsafe(STAGE_BYTES);
+    this.staged = staged;
+    this.stagedFrom = 0;
+    this.stagedAt = 0;
+    return staged;
   }
 
   /** Queues the staged lines as a chunk (counted already), after the chunks queued before them. */

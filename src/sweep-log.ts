@@ -32,7 +32,7 @@ export function writerLog(writer: LogWriter, format: LineFormat): SweepLog {
   return {
     file(msg, path, size, mtimeMs, dryRun, deleted, reason) {
       // a deleted file's line is the audit trail: written whatever LOG_LEVEL says
-      if (infoOn || deleted) writer.write(format.fileLine(msg, path, size, mtimeText(mtimeMs), dryRun, reason), deleted ? 1 : 0);
+      if (infoOn || deleted) writer.writeFileLine(format, msg, path, size, mtimeText(mtimeMs), dryRun, reason, deleted ? 1 : 0);
     },
     info(fields, msg) {
       if (infoOn) writer.write(format.line('info', fields, msg));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LineFormat, mtimeText } from '../../src/log-line.js';
 import { LogWriter } from '../../src/log-writer.js';
 import { isoTimestamp } from '../../src/iso.js';
@@ -72,6 +72,55 @@ describe('log lines without pino', () => {
     const ours = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
     expect(ours.map(noTime)).toEqual(theirs.map(noTime));
     expect(ours).toHaveLength(8);
+  });
+
+  it("a file's line made right into the writer's buffer is fileLine's, byte for byte, in order", () => {
+    const now = vi.spyOn(Date, 'now');
+    try {
+      const format = new LineFormat('info');
+      const reference = new LineFormat('info');
+      const asString = vi.spyOn(format, 'fileLine');
+      const file = path.join(tempDir(), 'into.log');
+      const fd = fs.openSync(file, 'a');
+      const writer = new LogWriter(fd, file);
+      const cases: [string, string, number, string, boolean, string?][] = [
+        ['cleanup: deleted', '/srv/v/offline_incidents/offline_incident_1.txt', 1234, mtimeText(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), false],
+        // a path JSON escapes, or not ASCII: made as a string (fileLineInto declines), in its place
+        ['cleanup: deleted', '/srv/v/offline_incidents/offline_incident_"q"\\b\t\u00e9\u2028.txt', 1, mtimeText(0), false],
+        ['cleanup: would delete (dry run)', '/a/b.mp4', 0, mtimeText(0), true],
+        ['cleanup: would delete (dry run)', '/a/\u00e9.mp4', 0, mtimeText(0), true],
+        ['cleanup: deleted (disk pressure)', '/a/e.mp4', 3, mtimeText(3), false, 'disk-pressure'],
+        ['cleanup: deleted (disk pressure)', '/a/f.mp4', 4, mtimeText(4), true, 'disk-pressure'],
+        ['cleanup: deleted', '/a/g.mp4', 2 ** 53, mtimeText(-8.7e15), false],
+        ['cleanup: deleted', `/a/${'x'.repeat(5000)}.mp4`, 5, mtimeText(5), false], // longer than the room: a string
+      ];
+      let expected = '';
+      // enough lines to fill the 256 KiB buffer more than once, the time changing as they go
+      for (let i = 0; i < 3000; i++) {
+        const [msg, p, size, mtime, dryRun, reason] = cases[i % cases.length] as (typeof cases)[number];
+        now.mockReturnValue(Date.UTC(2026, 11, 6, 12, 0, 0, Math.floor(i / 7)));
+        expected += reference.fileLine(msg, p, size, mtime, dryRun, reason);
+        writer.writeFileLine(format, msg, p, size, mtime, dryRun, reason, msg.includes('deleted') && !dryRun ? 1 : 0);
+      }
+      expect(writer.unwritten).toBe(3000 - 3 * Math.ceil(3000 / 8)); // the deleted files' lines are counted as unwritten
+      // made as strings: the two paths fileLineInto declines, each time, and a few lines at the end
+      // of a full buffer (the next one goes on in a new buffer)
+      const declined = asString.mock.calls.filter(([, p]) => p.includes('"') || p.includes('\u00e9')).length;
+      expect(declined).toBe(2 * 375);
+      expect(asString.mock.calls.length - declined).toBeLessThan(20);
+      expect(writer.flush()).toBe(true);
+      expect(writer.unwritten).toBe(0);
+      fs.closeSync(fd);
+      expect(fs.readFileSync(file, 'utf8')).toBe(expected);
+      // it declines, writing nothing, a path JSON escapes and a buffer without room
+      const buf = Buffer.alloc(300, 0x2a);
+      expect(format.fileLineInto(buf, 0, 'm', '/a/"b"', 1, mtimeText(0), false)).toBe(-1);
+      expect(format.fileLineInto(buf, 250, 'm', '/a/b', 1, mtimeText(0), false)).toBe(-1);
+      const end = format.fileLineInto(buf, 10, 'm', '/a/b', 1, mtimeText(0), false);
+      expect(buf.toString('utf8', 10, end)).toBe(format.fileLine('m', '/a/b', 1, mtimeText(0), false));
+    } finally {
+      now.mockRestore();
+    }
   });
 
   it('write a modification time outside the range of a date as its raw seconds', () => {
