@@ -520,10 +520,10 @@ static napi_value LstatWait(napi_env env, napi_callback_info info) {
  * by the very name the unlink is given, and deleted only if it is still the file the sweep chose
  * (src/plan.ts, stillDeletable): a regular file, the same device, inode and change time, and a
  * modification time still before the cutoff. The caller of unlinkWait only waits, for two threads
- * of the unlinker's own: a real run of 100,000 files took less CPU that way than with the caller
- * unlinking beside one thread (sparse files: 1.75 s against 2.0 s; files with their bytes on a
- * mount with `discard`, where each unlink waits for its blocks to be discarded: 1.8 against 2.2 s,
- * and 1.57 against 1.87 s of wall time; medians of 3 and 4 rounds on 2 cores).
+ * of the unlinker's own, kept from batch to batch: a real run of 100,000 sparse files in the
+ * library's thread (4 rounds on fresh copies, 2 cores) took 0.78-0.91 s that way, 0.92-1.07 s with
+ * a thread started per batch and the caller unlinking beside it; in 4 more rounds, 0.69-0.91 s
+ * with two kept threads, 0.88-1.03 s with one.
  */
 typedef struct {
   const char *paths;

@@ -13,8 +13,9 @@ export const BATCH_FILES = 64;
 /**
  * The unlinker's threads, whatever the cores (measured on 2): an unlink mostly waits, on the
  * folder's lock, which unlinks in one folder take in turn, or on the disk (with `discard`, on each
- * file's blocks); while one waits, the other goes on. This thread only waits for them (see
- * native/scan.c, with figures).
+ * file's blocks); while one waits, the other goes on. This thread only waits for them. A real run
+ * of 100,000 sparse files in this thread, 4 rounds on fresh copies: 0.69-0.91 s with two, 0.88-1.03
+ * s with one (see native/scan.c).
  */
 export const UNLINK_THREADS = 2;
 const PATH_BYTES = 64 << 10;
