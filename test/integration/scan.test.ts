@@ -601,6 +601,46 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
     expect(result).toMatchObject({ found: 100, held: 50, toDelete: 50, deleted: 50, failed: 0, skipped: 0 });
   });
 
+  it("a real run in batches: holds that come after a batch ran stop the unlinker's threads, which start anew for the rest", async (ctx) => {
+    if (!native) return ctx.skip();
+    useNative(true);
+    const { dir, names } = incidents(200);
+    const heldNames = new Set(names.slice(0, 100));
+    const none: Guard = { heldBy: () => undefined, inFolder: () => () => undefined };
+    const some: Guard = { heldBy: (_, n) => (heldNames.has(n) ? 'case 1' : undefined), inFolder: () => (n) => (heldNames.has(n) ? 'case 1' : undefined) };
+    let calls = 0;
+    let adopted = false;
+    let goneAtAdoption = -1;
+    // (asked twice per old file) the holds come after ~90 files: one batch of 64 started already
+    const holds: HoldFollower = {
+      get guard() {
+        return adopted ? some : none;
+      },
+      changed: () => !adopted && calls > 180,
+      adopt: () => {
+        adopted = true;
+        goneAtAdoption = 200 - fs.readdirSync(dir).length;
+      },
+    };
+    const ended = vi.spyOn(nativeScanner() as NonNullable<ReturnType<typeof nativeScanner>>, 'unlinkEnd');
+    try {
+      const result = await realRun(dir, { shouldStop: () => (calls++, false), holds });
+      expect(adopted).toBe(true);
+      expect(goneAtAdoption).toBeGreaterThanOrEqual(64); // the holds came after a batch ran
+      expect(ended.mock.calls.length).toBeGreaterThanOrEqual(2); // at the holds, and at the end
+      const left = fs.readdirSync(dir);
+      // nothing that is not held survives; what is held and was not gone before the holds is kept
+      for (const n of left) expect(heldNames.has(n)).toBe(true);
+      expect(left).toHaveLength(200 - result.deleted);
+      expect(result).toMatchObject({ found: 200, failed: 0, skipped: 0 });
+      expect(result.held + result.deleted).toBe(200);
+      expect(result.held).toBe(left.length);
+      expect(threadsNamed('vigint-unlink')).toBe(0);
+    } finally {
+      ended.mockRestore();
+    }
+  });
+
   it('a real run in batches told to stop: what is queued is not started, nor counted as to delete', async (ctx) => {
     if (!native) return ctx.skip();
     useNative(true);
