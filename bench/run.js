@@ -20,15 +20,38 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.join(here, '..', 'bin', 'vigint-cleanup.js');
 const TIME = '/usr/bin/time';
 
-const { values: opts } = parseArgs({
-  options: {
-    files: { type: 'string', default: '100000' },
-    data: { type: 'string', default: 'sparse' },
-    runs: { type: 'string', default: '3' },
-    dir: { type: 'string', default: os.tmpdir() },
-    'no-stall': { type: 'boolean', default: false },
-  },
-});
+const args = (() => {
+  try {
+    return parseArgs({
+      options: {
+        files: { type: 'string', default: '100000' },
+        data: { type: 'string', default: 'sparse' },
+        runs: { type: 'string', default: '3' },
+        dir: { type: 'string', default: os.tmpdir() },
+        'no-stall': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    console.error(`bench: ${err.message} (npm run bench -- --help)`);
+    process.exit(2);
+  }
+})();
+const opts = args.values;
+if (opts.help) {
+  console.log(`Usage: npm run bench -- [--files N] [--data sparse|real] [--runs R] [--dir D] [--no-stall]
+
+Times vigint-cleanup against GNU find on identical seeded trees, in the same run, and prints the
+medians and ratios (figures also in bench/results/).
+
+  --files N        files per tree, 1,000 to 5,000,000 (default 100000)
+  --data KIND      sparse (sizes only) or real (incident and metadata files with their bytes)
+  --runs R         runs, each on fresh trees; medians are taken over them (default 3)
+  --dir D          where the trees are built (default: the system's temporary folder)
+  --no-stall       skip the built-in cleanup's event-loop stall measure
+  -h, --help       this text`);
+  process.exit(0);
+}
 const files = Number(opts.files);
 const runs = Number(opts.runs);
 if (!Number.isInteger(files) || files < 1000 || files > 5_000_000) throw new Error('--files: a whole number from 1,000 to 5,000,000');
