@@ -54,10 +54,14 @@ medians and ratios (figures also in bench/results/).
 }
 const files = Number(opts.files);
 const runs = Number(opts.runs);
-if (!Number.isInteger(files) || files < 1000 || files > 5_000_000) throw new Error('--files: a whole number from 1,000 to 5,000,000');
-if (!['sparse', 'real'].includes(opts.data)) throw new Error('--data: sparse or real');
-if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: a whole number >= 1');
-if (!fs.existsSync(TIME)) throw new Error(`${TIME} is needed to measure CPU time and peak RSS: apt-get install time`);
+const usage = (message) => {
+  console.error(`bench: ${message} (npm run bench -- --help)`);
+  process.exit(2);
+};
+if (!Number.isInteger(files) || files < 1000 || files > 5_000_000) usage('--files: a whole number from 1,000 to 5,000,000');
+if (!['sparse', 'real'].includes(opts.data)) usage('--data: sparse or real');
+if (!Number.isInteger(runs) || runs < 1) usage('--runs: a whole number >= 1');
+if (!fs.existsSync(TIME)) usage(`${TIME} is needed to measure CPU time and peak RSS: apt-get install time`);
 
 const work = fs.mkdtempSync(path.join(opts.dir, 'vigint-bench-'));
 const now = Date.now();
