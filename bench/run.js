@@ -20,6 +20,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.join(here, '..', 'bin', 'vigint-cleanup.js');
 const TIME = '/usr/bin/time';
 
+/** A usage error: one line, exit 2. */
+const usage = (message) => {
+  console.error(`bench: ${message} (npm run bench -- --help)`);
+  process.exit(2);
+};
 const args = (() => {
   try {
     return parseArgs({
@@ -33,8 +38,7 @@ const args = (() => {
       },
     });
   } catch (err) {
-    console.error(`bench: ${err.message} (npm run bench -- --help)`);
-    process.exit(2);
+    return usage(err.message);
   }
 })();
 const opts = args.values;
@@ -54,10 +58,6 @@ medians and ratios (figures also in bench/results/).
 }
 const files = Number(opts.files);
 const runs = Number(opts.runs);
-const usage = (message) => {
-  console.error(`bench: ${message} (npm run bench -- --help)`);
-  process.exit(2);
-};
 if (!Number.isInteger(files) || files < 1000 || files > 5_000_000) usage('--files: a whole number from 1,000 to 5,000,000');
 if (!['sparse', 'real'].includes(opts.data)) usage('--data: sparse or real');
 if (!Number.isInteger(runs) || runs < 1) usage('--runs: a whole number >= 1');
