@@ -254,6 +254,53 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
     }
   });
 
+  it('read-ahead: a shard scan reads for itself; a scan from the working folder takes the names; a count past its limit over two folders keeps none', () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const dir = oddFolder();
+    const files = byName(scan(dir, true, { batch: true }));
+    const read = vi.spyOn(native, 'read');
+    const home = process.cwd();
+    try {
+      // a shard's scan (a worker's) reads the folder itself, and leaves the names for the whole scan
+      entriesUpTo([dir], 10_000, { keep: true });
+      read.mockClear();
+      const shard = byName(scan(dir, true, { shard: { from: 0, to: 1, count: 2 } }));
+      expect(read).toHaveBeenCalled();
+      expect(shard.length).toBeGreaterThan(0);
+      expect(shard.length).toBeLessThan(files.length);
+      read.mockClear();
+      expect(byName(scan(dir, true, { batch: true }))).toEqual(files);
+      expect(read).not.toHaveBeenCalled();
+
+      // the CLI's sweep: in the folder, by bare names (fromCwd), the names the count read
+      entriesUpTo([dir], 10_000, { keep: true });
+      process.chdir(dir);
+      read.mockClear();
+      const fromCwd = byName(scan(dir, true, { batch: true, fromCwd: true }));
+      expect(read).not.toHaveBeenCalled();
+      expect(fromCwd.map((f) => f.path)).toEqual(files.map((f) => f.path));
+      process.chdir(home);
+
+      // two folders counted against one limit: the second takes the count past it, neither keeps its names
+      const other = path.join(tempDir(), 'offline_incidents');
+      fs.mkdirSync(other);
+      for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(other, `offline_incident_${i}.txt`), '');
+      const entries = fs.readdirSync(dir).length;
+      expect(entriesUpTo([dir, other], entries + 50, { keep: true })).toBeGreaterThanOrEqual(entries + 50);
+      read.mockClear();
+      expect(byName(scan(dir, true, { batch: true }))).toEqual(files);
+      expect(read).toHaveBeenCalled();
+      read.mockClear();
+      expect(byName(scan(other, true, { batch: true }))).toHaveLength(100);
+      expect(read).toHaveBeenCalled();
+    } finally {
+      process.chdir(home);
+      read.mockRestore();
+      forgetListings();
+    }
+  });
+
   it('keeps no names for a folder whose size says it holds more than the count may read (read-ahead)', (ctx) => {
     const native = nativeScanner();
     if (native === undefined) throw new Error('not built');
