@@ -23,6 +23,7 @@ import { guardSignals } from './signals.js';
 import { formatBytes } from './size.js';
 import { forgetListings } from './read-ahead.js';
 import { IN_THREAD_SLICE_MS, cliWorkers, inThreadMaxEntries } from './thread-choice.js';
+import { changesIntoFolders } from './working-dir.js';
 
 /** The cleanup itself: a real run or a dry run, its report on standard output, its log. */
 export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): Promise<number> {
@@ -66,7 +67,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
       log: sink,
       now: ctx.now,
       workers,
-      chdir: true,
+      chdir: changesIntoFolders(flags.dryRun === true, folders(baseDir, categories)),
       // in this thread, the event loop must turn now and then: signals, hold changes, progress
       sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined,
       signal: signals.signal,

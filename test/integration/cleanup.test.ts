@@ -8,6 +8,7 @@ import { CleanupError } from '../../src/errors.js';
 import { LOCK_NAME } from '../../src/lock.js';
 import { STATE_NAME } from '../../src/state.js';
 import { nativeScanner } from '../../src/native-scan.js';
+import { changesIntoFolders } from '../../src/working-dir.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { threadsNamed } from '../helpers/threads.js';
 import { DAY, HOUR, listTree, makeTree, tempDir } from '../helpers/tree.js';
@@ -210,6 +211,49 @@ describe('runCleanup', () => {
     } finally {
       ended.mockRestore();
     }
+  });
+
+  it("a real run as the CLI makes it (full paths, its own thread): a folder moved and replaced mid-run loses no file of either", async () => {
+    const base = tempDir();
+    const files: Record<string, { ageDays: number }> = {};
+    for (let i = 0; i < 3000; i++) files[`offline_incidents/offline_incident_${i}.txt`] = { ageDays: 40 };
+    makeTree(base, files, NOW);
+    const dir = path.join(base, 'offline_incidents');
+    const moved = path.join(base, 'moved_away');
+    let swappedAt = -1;
+    const { promise, lines } = run(base, {
+      workers: 0,
+      categories: ['incidents'],
+      chdir: changesIntoFolders(false, [dir]),
+      // after 1,024 files: the folder is moved away, and another, of young files of the same names, put in its place
+      onProgress: () => {
+        if (swappedAt >= 0) return;
+        fs.renameSync(dir, moved);
+        swappedAt = 3000 - fs.readdirSync(moved).length;
+        fs.mkdirSync(dir);
+        for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(dir, `offline_incident_${i}.txt`), 'NEW');
+      },
+    });
+    const result = await promise;
+    expect(swappedAt).toBeGreaterThanOrEqual(0);
+    // the new folder's files are all there, as they were put
+    expect(fs.readdirSync(dir)).toHaveLength(3000);
+    for (const n of fs.readdirSync(dir)) expect(fs.readFileSync(path.join(dir, n), 'utf8')).toBe('NEW');
+    // nothing was deleted in the folder moved away once it was moved: what is gone from it went before
+    const gone = 3000 - fs.readdirSync(moved).length;
+    expect(gone).toBe(swappedAt);
+    expect(result.categories.incidents?.deleted).toBe(gone);
+    // each deletion logged, by a path that named the deleted file when it was deleted
+    const deleted = lines.filter((l) => l.msg === 'cleanup: deleted');
+    expect(deleted).toHaveLength(gone);
+    expect(fs.readdirSync(moved).length + gone).toBe(3000);
+  });
+
+  it('the CLI changes into the folders for a dry run, and for a real run only when their paths are too long to name files whole', () => {
+    expect(changesIntoFolders(true, ['/srv/vigint/offline_incidents'])).toBe(true);
+    expect(changesIntoFolders(false, ['/srv/vigint/offline_incidents', '/srv/vigint/mock_sparse_ai_cloud'])).toBe(false);
+    expect(changesIntoFolders(false, ['/srv/vigint/offline_incidents', `/${'d'.repeat(3838)}`])).toBe(false); // 3,839 + 1 + 255 + 1 = 4,096
+    expect(changesIntoFolders(false, ['/srv/vigint/offline_incidents', `/${'d'.repeat(3839)}`])).toBe(true);
   });
 
   describe('the lock', () => {
