@@ -57,12 +57,27 @@ export function fileFields(path: string, size: number, mtimeMs: number, dryRun: 
 
 /** The sweep's log through a host's logger: lines handed to it count as written. */
 export function loggerLog(logger: { info(o: object, m: string): void; warn(o: object, m: string): void }): SweepLog {
+  // A host's logger that throws must neither stop the cleanup nor reach the host (as the workers'
+  // forwarding, worker-pool.ts): the line counts as handed over.
+  const info = (fields: object, msg: string): void => {
+    try {
+      logger.info(fields, msg);
+    } catch {
+      // ignored
+    }
+  };
   return {
     file(msg, path, size, mtimeMs, dryRun, _deleted, reason) {
-      logger.info(fileFields(path, size, mtimeMs, dryRun, reason), msg);
+      info(fileFields(path, size, mtimeMs, dryRun, reason), msg);
     },
-    info: (fields, msg) => logger.info(fields, msg),
-    warn: (fields, msg) => logger.warn(fields, msg),
+    info,
+    warn: (fields, msg) => {
+      try {
+        logger.warn(fields, msg);
+      } catch {
+        // ignored
+      }
+    },
     room: () => UNLOGGED_MAX,
     makeRoom: () => 'go',
     backpressure: () => undefined,

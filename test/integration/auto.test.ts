@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createAutoCleanup } from '../../src/auto.js';
+import { runCleanup } from '../../src/cleanup.js';
 import { CleanupError } from '../../src/errors.js';
 import { LOCK_NAME } from '../../src/lock.js';
 import { STATE_NAME } from '../../src/state.js';
@@ -164,6 +165,22 @@ describe('createAutoCleanup', () => {
     expect(n).toBeGreaterThan(3); // the workers' lines did reach it
     expect(present(path.join(base, LOCK_NAME))).toBe(false);
     expect(exists(files).every((e) => !e)).toBe(true);
+  });
+
+  it('a host logger that throws, the sweep in the host\'s own thread (runCleanup, workers 0): ignored, every file deleted', async () => {
+    const base = tempDir();
+    const files = oldFiles(base, 'h', T0, 500);
+    let n = 0;
+    const throwing = pino({}, {
+      write: () => {
+        if (++n % 100 === 0) throw new Error('log broken');
+      },
+    });
+    const result = await runCleanup({ baseDir: base, days: 30, dryRun: false, categories: ['incidents', 'videos'], logger: throwing, now: () => T0, workers: 0 });
+    expect(result.totals.deleted).toBe(files.length);
+    expect(exists(files).every((e) => !e)).toBe(true);
+    expect(n).toBeGreaterThan(files.length);
+    expect(present(path.join(base, LOCK_NAME))).toBe(false);
   });
 
   it('stop(): stops a cleanup under way within 2 s, every deleted file logged, lock released; notify() then does nothing', async () => {
