@@ -134,6 +134,14 @@ static void *externalOf(napi_env env, napi_value v, const napi_type_tag *tag) {
   return p;
 }
 
+/* The data of the call's sole argument, an external made by `tagged` with `tag`; NULL otherwise. */
+static void *externalArg(napi_env env, napi_callback_info info, const napi_type_tag *tag) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  return externalOf(env, argv[0], tag);
+}
+
 static Folder *folderOf(napi_env env, napi_value v) {
   return externalOf(env, v, &FOLDER_TAG);
 }
@@ -505,10 +513,7 @@ static void endJob(napi_env env, Folder *f) {
 
 /* lstatWait(folder) -> 0 once the block given to lstatStart is done and its `out` filled (at once if none is under way) */
 static napi_value LstatWait(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return invalid(env);
-  Folder *f = folderOf(env, argv[0]);
+  Folder *f = externalArg(env, info, &FOLDER_TAG);
   if (f == NULL) return invalid(env);
   endJob(env, f);
   return number(env, 0);
@@ -654,10 +659,7 @@ static napi_value UnlinkStart(napi_env env, napi_callback_info info) {
 
 /* unlinkWait(unlinker) -> 0 once the batch under way is done, its results filled (at once if none is) */
 static napi_value UnlinkWait(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return invalid(env);
-  Unlinker *u = unlinkerOf(env, argv[0]);
+  Unlinker *u = externalArg(env, info, &UNLINKER_TAG);
   if (u == NULL) return invalid(env);
   endUnlinks(env, u);
   return number(env, 0);
@@ -670,10 +672,7 @@ static napi_value UnlinkWait(napi_env env, napi_callback_info info) {
  * not keep idle threads until then); a later batch starts them anew.
  */
 static napi_value UnlinkEnd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return invalid(env);
-  Unlinker *u = unlinkerOf(env, argv[0]);
+  Unlinker *u = externalArg(env, info, &UNLINKER_TAG);
   if (u == NULL) return invalid(env);
   endUnlinks(env, u);
   stopThreads(env, &u->threads);
@@ -682,10 +681,7 @@ static napi_value UnlinkEnd(napi_env env, napi_callback_info info) {
 
 /* close(folder): at once (the finalizer would, later) */
 static napi_value Close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return invalid(env);
-  Folder *f = folderOf(env, argv[0]);
+  Folder *f = externalArg(env, info, &FOLDER_TAG);
   if (f == NULL) return invalid(env);
   stopThreads(env, &f->job.threads);
   if (f->fd >= 0) close(f->fd);
