@@ -46,11 +46,32 @@ export class LineFormat {
     return `{"level":${LEVEL_NUMBER[level]},"time":"${isoString(Date.now())}"${this.head}${body}${tail}}\n`;
   }
 
-  /** The millisecond of `timeHead`, and the line's start up to its path, for that millisecond. */
-  private timeMs = Number.NaN;
-  private timeHead = '';
-  /** The end of the last file line made (`,"dryRun":true,"msg":…}`), and what it was made of. */
-  private tail = { msg: '', dryRun: false, reason: undefined as string | undefined, text: '' };
+  /**
+   * What the file lines of the same millisecond share: their start up to the path, as text and
+   * (once fileLineInto needs it) as bytes with the path's opening quote.
+   */
+  private start = { ms: Number.NaN, text: '', bytes: undefined as Buffer | undefined };
+  /**
+   * What the file lines of the same message share: their end after the mtime (`,"dryRun":true,
+   * "msg":…}`), as text and (once needed) as bytes with the mtime's closing quote.
+   */
+  private end = { msg: '', dryRun: false, reason: undefined as string | undefined, text: '', bytes: undefined as Buffer | undefined };
+
+  /** The start of the file lines of this millisecond. */
+  private startNow(): { text: string; bytes: Buffer | undefined } {
+    const now = Date.now();
+    if (now !== this.start.ms) this.start = { ms: now, text: `{"level":30,"time":"${isoString(now)}"${this.head},"path":`, bytes: undefined };
+    return this.start;
+  }
+
+  /** The end of the file lines of this message. */
+  private endFor(msg: string, dryRun: boolean, reason: string | undefined): { text: string; bytes: Buffer | undefined } {
+    const end = this.end;
+    if (end.msg === msg && end.dryRun === dryRun && end.reason === reason) return end;
+    const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
+    this.end = { msg, dryRun, reason, text: `${dryRun ? ',"dryRun":true' : ''}${why},"msg":${JSON.stringify(msg)}}\n`, bytes: undefined };
+    return this.end;
+  }
 
   /**
    * The line of one file of the sweep: `{ path, size, mtime[, dryRun][, reason] }`, at info. A
@@ -58,25 +79,8 @@ export class LineFormat {
    * share is made once (a dry run of 100,000 files spent a fifth of its time here).
    */
   fileLine(msg: string, path: string, size: number, mtime: string, dryRun: boolean, reason?: string): string {
-    const now = Date.now();
-    if (now !== this.timeMs) {
-      this.timeMs = now;
-      this.timeHead = `{"level":30,"time":"${isoString(now)}"${this.head},"path":`;
-    }
-    let tail = this.tail;
-    if (tail.msg !== msg || tail.dryRun !== dryRun || tail.reason !== reason) {
-      const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
-      tail = { msg, dryRun, reason, text: `${dryRun ? ',"dryRun":true' : ''}${why},"msg":${JSON.stringify(msg)}}\n` };
-      this.tail = tail;
-    }
-    return `${this.timeHead}${JSON.stringify(path)},"size":${size},"mtime":${JSON.stringify(mtime)}${tail.text}`;
+    return `${this.startNow().text}${JSON.stringify(path)},"size":${size},"mtime":${JSON.stringify(mtime)}${this.endFor(msg, dryRun, reason).text}`;
   }
-
-  /** fileLine's start up to the path's opening quote, as bytes, for the millisecond `bytesMs`. */
-  private bytesMs = Number.NaN;
-  private headBytes = Buffer.alloc(0);
-  /** fileLine's end from the mtime's closing quote, as bytes, and what it was made of. */
-  private tailBytes = { msg: '', dryRun: false, reason: undefined as string | undefined, bytes: Buffer.alloc(0) };
 
   /**
    * fileLine's very bytes, written into `buf` at `at`, without making the line as a string: the
@@ -86,31 +90,24 @@ export class LineFormat {
    * the main thread (its making, encoding and garbage); see test/unit/log.test.ts for the bytes.
    */
   fileLineInto(buf: Buffer, at: number, msg: string, path: string, size: number, mtime: string, dryRun: boolean, reason?: string): number {
-    const now = Date.now();
-    if (now !== this.bytesMs) {
-      this.bytesMs = now;
-      this.headBytes = Buffer.from(`{"level":30,"time":"${isoString(now)}"${this.head},"path":"`);
-    }
-    let tail = this.tailBytes;
-    if (tail.msg !== msg || tail.dryRun !== dryRun || tail.reason !== reason) {
-      const why = reason === undefined ? '' : `,"reason":${JSON.stringify(reason)}`;
-      tail = { msg, dryRun, reason, bytes: Buffer.from(`"${dryRun ? ',"dryRun":true' : ''}${why},"msg":${JSON.stringify(msg)}}\n`) };
-      this.tailBytes = tail;
-    }
+    const start = this.startNow();
+    start.bytes ??= Buffer.from(`${start.text}"`);
+    const end = this.endFor(msg, dryRun, reason);
+    end.bytes ??= Buffer.from(`"${end.text}`);
     const sizeText = `${size}`;
     // (the mtime is ASCII with nothing to escape, as mtimeText makes it; checked all the same)
-    const need = this.headBytes.length + path.length + 9 + sizeText.length + 10 + mtime.length + tail.bytes.length;
+    const need = start.bytes.length + path.length + 9 + sizeText.length + 10 + mtime.length + end.bytes.length;
     if (at + need > buf.length) return -1;
-    buf.set(this.headBytes, at);
-    let end = plain(path, buf, at + this.headBytes.length);
-    if (end < 0) return -1;
-    end = ascii('","size":', buf, end);
-    end = ascii(sizeText, buf, end);
-    end = ascii(',"mtime":"', buf, end);
-    end = plain(mtime, buf, end);
-    if (end < 0) return -1;
-    buf.set(tail.bytes, end);
-    return end + tail.bytes.length;
+    buf.set(start.bytes, at);
+    let to = plain(path, buf, at + start.bytes.length);
+    if (to < 0) return -1;
+    to = ascii('","size":', buf, to);
+    to = ascii(sizeText, buf, to);
+    to = ascii(',"mtime":"', buf, to);
+    to = plain(mtime, buf, to);
+    if (to < 0) return -1;
+    buf.set(end.bytes, to);
+    return to + end.bytes.length;
   }
 }
 

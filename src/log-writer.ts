@@ -97,10 +97,7 @@ export class LogWriter {
       const staged = this.staged === undefined || this.stagedAt + LINE_ROOM > this.staged.length ? this.restage() : this.staged;
       const end = format.fileLineInto(staged, this.stagedAt, msg, path, size, mtime, dryRun, reason);
       if (end >= 0) {
-        this.queuedBytes += end - this.stagedAt;
-        this.stagedAt = end;
-        this.stagedDeletions += deletions;
-        this.unwritten += deletions;
+        this.staging(end - this.stagedAt, deletions);
         this.schedule();
         return;
       }
@@ -202,12 +199,16 @@ export class LogWriter {
     const most = text.length * 3; // UTF-8 bytes at most
     if (most > STAGE_BYTES) return false;
     const staged = this.staged === undefined || this.stagedAt + most > this.staged.length ? this.restage() : this.staged;
-    const bytes = staged.write(text, this.stagedAt, 'utf8');
+    this.staging(staged.write(text, this.stagedAt, 'utf8'), deletions);
+    return true;
+  }
+
+  /** Counts a line of `bytes`, just staged at stagedAt, with the deletions it tells of. */
+  private staging(bytes: number, deletions: number): void {
     this.stagedAt += bytes;
     this.stagedDeletions += deletions;
     this.queuedBytes += bytes;
     this.unwritten += deletions;
-    return true;
   }
 
   /** Queues what is staged, and stages further lines in a new buffer (returned). */
