@@ -16,6 +16,7 @@ import {
 import { CleanupError, EXIT } from './errors.js';
 import { openLogSink } from './log.js';
 import { resolveMetricsFile } from './metrics-config.js';
+import { toHost } from './sweep-log.js';
 import { exitStatusOf, recordRealRunEnd } from './run-end.js';
 import { readState, statePath } from './state.js';
 
@@ -195,13 +196,7 @@ export function createAutoCleanup(options: AutoCleanupOptions = {}): AutoCleanup
         if (running || stopped) return;
         running = new Promise<void>((resolve) => setImmediate(resolve))
           .then(cycle)
-          .catch((err: unknown) => {
-            try {
-              logger.error({ err }, 'cleanup: automatic cleanup failed; the host goes on');
-            } catch {
-              // a logger that throws must not reach the host either
-            }
-          })
+          .catch((err: unknown) => toHost(logger, 'error', { err }, 'cleanup: automatic cleanup failed; the host goes on'))
           .finally(() => {
             running = undefined;
           });

@@ -58,7 +58,8 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   let closed = false;
   try {
     // (the count keeps the names it read for this thread's sweep: forgotten in the finally below)
-    const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(flags.dryRun === true));
+    const dirs = folders(baseDir, categories);
+    const workers = cliWorkers(dirs, inThreadMaxEntries(flags.dryRun === true));
     const result = await runCleanup({
       baseDir,
       days,
@@ -67,7 +68,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
       log: sink,
       now: ctx.now,
       workers,
-      chdir: changesIntoFolders(flags.dryRun === true, folders(baseDir, categories)),
+      chdir: changesIntoFolders(flags.dryRun === true, dirs),
       // in this thread, the event loop must turn now and then: signals, hold changes, progress
       sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined,
       signal: signals.signal,

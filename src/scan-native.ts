@@ -11,13 +11,12 @@ import { escapeRawName } from './raw-names.js';
 import { takeListing } from './read-ahead.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
 import { danglingLink, failure, nodeLook, systemError } from './scan-failure.js';
+import { PATH_MAX } from './working-dir.js';
 
 /** d_type values (dirent.h) that may be a regular file: a regular file, or not said. */
 const DT_UNKNOWN = 0;
 const DT_REG = 8;
 const { S_IFMT, S_IFREG } = fs.constants;
-/** The longest path a system call takes, its NUL byte included (Linux). */
-const PATH_MAX = 4096;
 /** -ENOENT, as the native scanner returns it. */
 export const ENOENT = -os.constants.errno.ENOENT;
 

@@ -55,29 +55,26 @@ export function fileFields(path: string, size: number, mtimeMs: number, dryRun: 
   return fields;
 }
 
+/**
+ * Hands a line to a host's logger. A logger that throws must neither stop the cleanup nor reach
+ * the host: the line counts as handed over.
+ */
+export function toHost<L extends string>(logger: { [K in L]: (fields: object, msg: string) => void }, level: L, fields: object, msg: string): void {
+  try {
+    logger[level](fields, msg);
+  } catch {
+    // ignored
+  }
+}
+
 /** The sweep's log through a host's logger: lines handed to it count as written. */
 export function loggerLog(logger: { info(o: object, m: string): void; warn(o: object, m: string): void }): SweepLog {
-  // A host's logger that throws must neither stop the cleanup nor reach the host (as the workers'
-  // forwarding, worker-pool.ts): the line counts as handed over.
-  const info = (fields: object, msg: string): void => {
-    try {
-      logger.info(fields, msg);
-    } catch {
-      // ignored
-    }
-  };
   return {
     file(msg, path, size, mtimeMs, dryRun, _deleted, reason) {
-      info(fileFields(path, size, mtimeMs, dryRun, reason), msg);
+      toHost(logger, 'info', fileFields(path, size, mtimeMs, dryRun, reason), msg);
     },
-    info,
-    warn: (fields, msg) => {
-      try {
-        logger.warn(fields, msg);
-      } catch {
-        // ignored
-      }
-    },
+    info: (fields, msg) => toHost(logger, 'info', fields, msg),
+    warn: (fields, msg) => toHost(logger, 'warn', fields, msg),
     room: () => UNLOGGED_MAX,
     makeRoom: () => 'go',
     backpressure: () => undefined,

@@ -110,7 +110,7 @@ function countNative(native: NativeScanner, dir: string, limit: number, keep: bo
   let count = 0;
   try {
     const opened = keep ? folderIdentity(native, folder) : undefined;
-    const identity = opened !== undefined && opened.size <= limit * KEEP_BYTES_PER_ENTRY ? { dev: opened.dev, ino: opened.ino, mtimeMs: opened.mtimeMs, ctimeMs: opened.ctimeMs } : undefined;
+    const identity = opened !== undefined && opened.size <= limit * KEEP_BYTES_PER_ENTRY ? opened : undefined;
     while (count < limit) {
       const n = native.read(folder, names, types, ends, 0, 1, 1);
       if (n < 0) break; // a folder that cannot be read: its scan reports it

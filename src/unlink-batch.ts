@@ -162,15 +162,14 @@ export class UnlinkBatches<T extends BatchFile> {
       const file = files[i] as T;
       const detail = b.results[2 * i + 1] as number;
       if (code !== 1 && detail === 2) unlinks++;
+      const outcome: BatchOutcome =
+        code === 1
+          ? { changedMtimeMs: detail }
+          : code === 0
+            ? { err: null }
+            : { err: systemError(code, detail === 1 ? 'lstat' : 'unlink', typeof file.at === 'string' ? file.at : file.at.toString()) };
       try {
-        if (code === 1) {
-          this.done(file, b.freed[i] as number, { changedMtimeMs: detail });
-        } else if (code === 0) {
-          this.done(file, b.freed[i] as number, { err: null });
-        } else {
-          const at = typeof file.at === 'string' ? file.at : file.at.toString();
-          this.done(file, b.freed[i] as number, { err: systemError(code, detail === 1 ? 'lstat' : 'unlink', at) });
-        }
+        this.done(file, b.freed[i] as number, outcome);
       } catch (err) {
         thrown ??= { err };
       }

@@ -9,7 +9,7 @@ import { type Control, STOP_REASON, acknowledge, requestStop } from './control.j
 import type { HoldsBroadcast } from './hold-follow.js';
 import type { LogWriter } from './log-writer.js';
 import type { Shard } from './scan.js';
-import { UNLOGGED_MAX } from './sweep-log.js';
+import { UNLOGGED_MAX, toHost } from './sweep-log.js';
 import type { LogRecord, WorkerCommand, WorkerMessage, WorkerTask } from './sweep-worker.js';
 import { nativeScanner } from './native-scan.js';
 import { returnTo } from './working-dir.js';
@@ -44,13 +44,7 @@ export function logBatches(log: WorkersLog | undefined, control: Control): Batch
   if (log.kind === 'records') {
     return {
       batch: (worker, m) => {
-        for (const [level, obj, msg] of m.records ?? ([] as LogRecord[])) {
-          try {
-            log.logger[level](obj, msg);
-          } catch {
-            // a host's logger that throws must neither stop the cleanup nor reach the host
-          }
-        }
+        for (const [level, obj, msg] of m.records ?? ([] as LogRecord[])) toHost(log.logger, level, obj, msg);
         acknowledge(control, worker, m.deletions);
       },
       stalled: () => {},

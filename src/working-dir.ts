@@ -5,7 +5,7 @@
  */
 
 /** The longest path a system call takes, its NUL byte included (Linux), and the longest name. */
-const PATH_MAX = 4096;
+export const PATH_MAX = 4096;
 const NAME_MAX = 255;
 
 /**
