@@ -21,6 +21,17 @@ function oldFiles(base: string, tag: string, now: number, n = 3): string[] {
   return Object.keys(spec).map((k) => path.join(base, k));
 }
 
+/** A pino logger whose destination throws at the lines `throwsAt` says (counted from 1); `lines()`: how many came. */
+function throwingLogger(throwsAt: (n: number) => boolean): { logger: pino.Logger; lines: () => number } {
+  let n = 0;
+  const logger = pino({}, {
+    write: () => {
+      if (throwsAt(++n)) throw new Error('log broken');
+    },
+  });
+  return { logger, lines: () => n };
+}
+
 /** How many times a 0 ms timer chain runs while `work` goes on: how free the event loop stayed. */
 async function loopTurnsDuring(work: () => Promise<void>): Promise<number> {
   let turns = 0;
@@ -153,16 +164,11 @@ describe('createAutoCleanup', () => {
   it("a host logger that throws from its third line on, in the workers' forwarding: no crash, lock released", async () => {
     const base = tempDir();
     const files = oldFiles(base, 'g', T0, 2000);
-    let n = 0;
-    const throwing = pino({}, {
-      write: () => {
-        if (++n >= 3) throw new Error('log broken');
-      },
-    });
-    const auto = createAutoCleanup({ baseDir: base, logger: throwing, now: () => T0, env: {} });
+    const throwing = throwingLogger((n) => n >= 3);
+    const auto = createAutoCleanup({ baseDir: base, logger: throwing.logger, now: () => T0, env: {} });
     expect(() => auto.notify()).not.toThrow();
     await expect(auto.idle()).resolves.toBeUndefined();
-    expect(n).toBeGreaterThan(3); // the workers' lines did reach it
+    expect(throwing.lines()).toBeGreaterThan(3); // the workers' lines did reach it
     expect(present(path.join(base, LOCK_NAME))).toBe(false);
     expect(exists(files).every((e) => !e)).toBe(true);
   });
@@ -170,16 +176,11 @@ describe('createAutoCleanup', () => {
   it('a host logger that throws, the sweep in the host\'s own thread (runCleanup, workers 0): ignored, every file deleted', async () => {
     const base = tempDir();
     const files = oldFiles(base, 'h', T0, 500);
-    let n = 0;
-    const throwing = pino({}, {
-      write: () => {
-        if (++n % 100 === 0) throw new Error('log broken');
-      },
-    });
-    const result = await runCleanup({ baseDir: base, days: 30, dryRun: false, categories: ['incidents', 'videos'], logger: throwing, now: () => T0, workers: 0 });
+    const throwing = throwingLogger((n) => n % 100 === 0);
+    const result = await runCleanup({ baseDir: base, days: 30, dryRun: false, categories: ['incidents', 'videos'], logger: throwing.logger, now: () => T0, workers: 0 });
     expect(result.totals.deleted).toBe(files.length);
     expect(exists(files).every((e) => !e)).toBe(true);
-    expect(n).toBeGreaterThan(files.length);
+    expect(throwing.lines()).toBeGreaterThan(files.length);
     expect(present(path.join(base, LOCK_NAME))).toBe(false);
   });
 

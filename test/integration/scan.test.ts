@@ -563,6 +563,24 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
   }
 
   /** A real run of the folder, cutoff 30 days; a log that says nothing unless given. */
+  /** Holds that come once `due()` says so: none before, a hold on each of `held` after (`onAdopt` when taken). */
+  function holdsThatCome(held: Set<string>, due: () => boolean, onAdopt?: () => void): { holds: HoldFollower; adopted: () => boolean } {
+    const none: Guard = { heldBy: () => undefined, inFolder: () => () => undefined };
+    const some: Guard = { heldBy: (_, n) => (held.has(n) ? 'case 1' : undefined), inFolder: () => (n) => (held.has(n) ? 'case 1' : undefined) };
+    let adopted = false;
+    const holds: HoldFollower = {
+      get guard() {
+        return adopted ? some : none;
+      },
+      changed: () => !adopted && due(),
+      adopt: () => {
+        adopted = true;
+        onAdopt?.();
+      },
+    };
+    return { holds, adopted: () => adopted };
+  }
+
   const realRun = (dir: string, options: Partial<SweepOptions>): Promise<CategoryResult> =>
     sweepCategory(category, dir, {
       cutoff: Date.now() - 30 * 86_400_000,
@@ -628,22 +646,11 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
     useNative(true);
     const { dir, names } = incidents(100);
     const heldNames = new Set(names.slice(0, 50));
-    const none: Guard = { heldBy: () => undefined, inFolder: () => () => undefined };
-    const some: Guard = { heldBy: (_, n) => (heldNames.has(n) ? 'case 1' : undefined), inFolder: () => (n) => (heldNames.has(n) ? 'case 1' : undefined) };
     let calls = 0;
-    let adopted = false;
     // the new holds come after 30 files were chosen: queued, none started yet (a batch is 64)
-    const holds: HoldFollower = {
-      get guard() {
-        return adopted ? some : none;
-      },
-      changed: () => !adopted && calls > 30,
-      adopt: () => {
-        adopted = true;
-      },
-    };
+    const { holds, adopted } = holdsThatCome(heldNames, () => calls > 30);
     const result = await realRun(dir, { shouldStop: () => (calls++, false), holds });
-    expect(adopted).toBe(true);
+    expect(adopted()).toBe(true);
     expect(fs.readdirSync(dir).sort()).toEqual([...heldNames].sort());
     expect(result).toMatchObject({ found: 100, held: 50, toDelete: 50, deleted: 50, failed: 0, skipped: 0 });
   });
@@ -653,26 +660,20 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
     useNative(true);
     const { dir, names } = incidents(200);
     const heldNames = new Set(names.slice(0, 100));
-    const none: Guard = { heldBy: () => undefined, inFolder: () => () => undefined };
-    const some: Guard = { heldBy: (_, n) => (heldNames.has(n) ? 'case 1' : undefined), inFolder: () => (n) => (heldNames.has(n) ? 'case 1' : undefined) };
     let calls = 0;
-    let adopted = false;
     let goneAtAdoption = -1;
     // (asked twice per old file) the holds come after ~90 files: one batch of 64 started already
-    const holds: HoldFollower = {
-      get guard() {
-        return adopted ? some : none;
-      },
-      changed: () => !adopted && calls > 180,
-      adopt: () => {
-        adopted = true;
+    const { holds, adopted } = holdsThatCome(
+      heldNames,
+      () => calls > 180,
+      () => {
         goneAtAdoption = 200 - fs.readdirSync(dir).length;
       },
-    };
+    );
     const ended = vi.spyOn(nativeScanner() as NonNullable<ReturnType<typeof nativeScanner>>, 'unlinkEnd');
     try {
       const result = await realRun(dir, { shouldStop: () => (calls++, false), holds });
-      expect(adopted).toBe(true);
+      expect(adopted()).toBe(true);
       expect(goneAtAdoption).toBeGreaterThanOrEqual(64); // the holds came after a batch ran
       expect(ended.mock.calls.length).toBeGreaterThanOrEqual(2); // at the holds, and at the end
       const left = fs.readdirSync(dir);
