@@ -42,7 +42,8 @@ export class LogWriter {
   private stagedAt = 0;
   private stagedDeletions = 0;
   private scheduled = false;
-  private writing = false;
+  /** The write under way (`async`): resolves when it has ended, well or not. */
+  private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private waiters: (() => void)[] = [];
   /** Bytes (about: UTF-16 units for text) queued, not yet written. */
@@ -143,9 +144,17 @@ export class LogWriter {
     return true;
   }
 
-  /** Tries to write everything once more: resolves true once written, false if a write failed. */
+  /**
+   * Tries to write everything once more: resolves true once written, false if a write failed.
+   * A write already under way (`async`) is waited for first: it was started before the caller
+   * made room (deleted files), so its failure says nothing of now, and the lines it held are
+   * tried again with the rest.
+   */
   async retry(): Promise<boolean> {
-    if (this.mode === 'async' && !this.writing) this.failure = undefined;
+    if (this.mode === 'async') {
+      if (this.inFlight !== undefined) await this.inFlight;
+      this.failure = undefined;
+    }
     if (this.flush()) return true;
     if (this.failure) return false;
     await this.drained();
@@ -177,13 +186,15 @@ export class LogWriter {
   }
 
   private writeNext(): void {
-    if (this.writing || this.timer !== undefined) return;
+    if (this.inFlight !== undefined || this.timer !== undefined) return;
     this.seal();
     if (this.queue.length === 0) return;
     const { parts, data } = this.next();
-    this.writing = true;
+    let ended = (): void => {};
+    this.inFlight = new Promise((resolve) => (ended = resolve));
     const done = (err: NodeJS.ErrnoException | null, written: number): void => {
-      this.writing = false;
+      this.inFlight = undefined;
+      ended();
       if (err) return this.failed(err);
       this.failure = undefined;
       this.consume(parts, written, data);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_NAME } from '../../src/lock.js';
-import { BIN, isRoot } from '../helpers/cli.js';
+import { BIN, ROOT, isRoot, scannerEnv } from '../helpers/cli.js';
 import { bigTree, deletedLines, gone, start, waitForDeletions } from '../helpers/spawned.js';
 import { DAY, present, tempDir } from '../helpers/tree.js';
 
@@ -159,6 +159,73 @@ describe('a log that cannot be written', () => {
       fs.rmSync(base, { recursive: true, force: true });
     }
   });
+});
+
+describe("the built-in cleanup's own log on the full disk it cleans (its standard error is a file there)", () => {
+  /** A host that runs one cleanup of BASE with WORKERS workers, its log on standard error. */
+  const HOST = `
+import { createAutoCleanup } from 'vigint-cleanup';
+const auto = createAutoCleanup({ baseDir: process.env.BASE, workers: Number(process.env.WORKERS) });
+auto.notify();
+await auto.idle();
+`;
+  const COUNT = 3_000;
+
+  for (const workers of [1, 0]) {
+    it(`workers: ${workers}: the deletions make room for their own lines; all ${COUNT} files deleted and logged`, async (ctx) => {
+      if (!isRoot) return ctx.skip('mounting a small file system needs root');
+      const mnt = tempDir('vigint-fullfs-');
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', mnt], { stdio: 'ignore' });
+      } catch {
+        fs.rmSync(mnt, { recursive: true, force: true });
+        return ctx.skip('no mount here (an unprivileged container)');
+      }
+      try {
+        const base = path.join(mnt, 'base');
+        const dir = path.join(base, 'offline_incidents');
+        fs.mkdirSync(dir, { recursive: true });
+        const then = new Date(Date.now() - 40 * DAY);
+        const page = Buffer.alloc(4096, 0x61);
+        for (let i = 0; i < COUNT; i++) {
+          const file = path.join(dir, `offline_incident_${i}.txt`);
+          fs.writeFileSync(file, page);
+          fs.utimesSync(file, then, then);
+        }
+        const logFile = path.join(mnt, 'host.err');
+        const logFd = fs.openSync(logFile, 'a');
+        // the rest of the file system: full to the last page
+        const filler = fs.openSync(path.join(mnt, 'filler'), 'w');
+        const block = Buffer.alloc(1 << 20);
+        for (let size = block.length; size >= 4096; ) {
+          try {
+            fs.writeSync(filler, block, 0, size);
+          } catch {
+            size >>= 1;
+          }
+        }
+        fs.closeSync(filler);
+        const child = spawn(process.execPath, ['--input-type=module', '-e', HOST], {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BASE: base, WORKERS: String(workers), ...scannerEnv() },
+          stdio: ['ignore', 'ignore', logFd],
+        });
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        fs.closeSync(logFd);
+        expect(code).toBe(0);
+        expect(fs.readdirSync(dir)).toEqual([]);
+        const text = fs.readFileSync(logFile, 'utf8');
+        const { paths, broken } = deletedLines(text);
+        expect(broken).toBe(0);
+        expect(new Set(paths).size).toBe(COUNT);
+        expect(paths).toHaveLength(COUNT);
+        expect(text).toContain(`"msg":"Cleanup complete: ${COUNT} files deleted, 11.72 MB freed"`);
+      } finally {
+        execFileSync('umount', [mnt]);
+        fs.rmSync(mnt, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('category folders that are not there', () => {
