@@ -399,19 +399,34 @@ static bool claim(atomic_int *next, int32_t count, int32_t chunk, int32_t *from,
   return true;
 }
 
+/* Looks at the marked entries of [from, end): 8 numbers each into out, or out[8i] = -errno. */
+static void lookAt(int fd, const char *names, const int32_t *ends, const uint8_t *marks, double *out, int32_t from, int32_t end) {
+  for (int32_t i = from; i < end; i++) {
+    if (!marks[i]) continue;
+    struct stat st;
+    double *o = out + (size_t)i * 8;
+    if (fstatat(fd, names + (i == 0 ? 0 : ends[i - 1]), &st, AT_SYMLINK_NOFOLLOW) != 0) o[0] = -errno;
+    else fill(o, &st);
+  }
+}
+
 /* Claims chunks of the block and looks at their marked entries, until none is left. */
 static void *lstatWork(void *arg) {
   Work *w = arg;
-  for (int32_t from, end; claim(&w->next, w->count, CHUNK, &from, &end);) {
-    for (int32_t i = from; i < end; i++) {
-      if (!w->marks[i]) continue;
-      struct stat st;
-      double *o = w->out + (size_t)i * 8;
-      if (fstatat(w->fd, w->names + (i == 0 ? 0 : w->ends[i - 1]), &st, AT_SYMLINK_NOFOLLOW) != 0) o[0] = -errno;
-      else fill(o, &st);
-    }
-  }
+  for (int32_t from, end; claim(&w->next, w->count, CHUNK, &from, &end);) lookAt(w->fd, w->names, w->ends, w->marks, w->out, from, end);
   return NULL;
+}
+
+/* Each marked name of [0, count) lies within the buffer and ends with its NUL byte. */
+static bool namesWithin(const char *names, size_t namesLen, const int32_t *ends, const uint8_t *marks, int32_t count, int32_t *marked) {
+  int32_t n = 0;
+  for (int32_t i = 0, start = 0; i < count; start = ends[i], i++) {
+    if (!marks[i]) continue;
+    if (start < 0 || ends[i] <= start || (size_t)ends[i] > namesLen || names[ends[i] - 1] != '\0') return false;
+    n++;
+  }
+  if (marked != NULL) *marked = n;
+  return true;
 }
 
 /*
@@ -435,12 +450,7 @@ static bool workOf(napi_env env, napi_callback_info info, napi_value *argv, Fold
   const int32_t *ends = endsData;
   const uint8_t *marks = marksData;
   int32_t marked = 0;
-  for (int32_t i = 0, start = 0; i < count; start = ends[i], i++) {
-    if (!marks[i]) continue;
-    /* the name must lie within the buffer and end with its NUL byte */
-    if (start < 0 || ends[i] <= start || (size_t)ends[i] > namesLen || names[ends[i] - 1] != '\0') return invalid(env), false;
-    marked++;
-  }
+  if (!namesWithin(names, namesLen, ends, marks, count, &marked)) return invalid(env), false;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads > marked / MIN_SHARE) threads = marked / MIN_SHARE > 0 ? marked / MIN_SHARE : 1;
   work->fd = f->fd;
@@ -517,6 +527,229 @@ static napi_value LstatWait(napi_env env, napi_callback_info info) {
   if (f == NULL) return invalid(env);
   endJob(env, f);
   return number(env, 0);
+}
+
+/*
+ * A listing's lstats, ahead of its scan: while the CLI's count reads a folder's names (before a
+ * dry run or status in this thread), each block it read is handed over (aheadPush) and a thread
+ * of the listing's own looks at the block's marked entries, block after block, in order; the
+ * scan that takes the listing waits for a block (aheadWait) only if it gets there first, and
+ * then helps. So the folder's looks run beside its reading, and then beside the handling of the
+ * files, where before the count read the whole folder first with the other core idle.
+ */
+typedef struct {
+  const char *names;
+  const int32_t *ends;
+  const uint8_t *marks;
+  double *out;
+  int32_t count;
+  atomic_int next;  /* the next chunk to claim */
+  atomic_int left;  /* chunks not yet done */
+  bool held;        /* refs still held */
+  napi_ref refs[4]; /* names, ends, marks, out */
+} AheadBlock;
+
+typedef struct {
+  int fd; /* the folder, as the count opened it (a copy of its descriptor) */
+  pthread_mutex_t lock;
+  pthread_cond_t more; /* a block was pushed, or the listing goes */
+  pthread_cond_t done; /* a block is done */
+  AheadBlock **blocks;
+  int32_t cap;
+  int32_t pushed;
+  int32_t first;  /* the thread's: the first block that may have chunks left to claim */
+  int32_t helped; /* aheadWait's: blocks before it have none left to claim */
+  atomic_bool quit;
+  bool started;
+  bool ended;
+  pthread_t thread;
+} Ahead;
+
+static const napi_type_tag AHEAD_TAG = {0x76696769e7f0a1c5ULL, 0x6e745f6168656164ULL};
+
+/* Claims and does chunks of `b` until none is left to claim (or the listing goes). */
+static void aheadBlockWork(Ahead *a, AheadBlock *b) {
+  for (int32_t from, end; !atomic_load(&a->quit) && claim(&b->next, b->count, CHUNK, &from, &end);) {
+    lookAt(a->fd, b->names, b->ends, b->marks, b->out, from, end);
+    if (atomic_fetch_sub(&b->left, 1) == 1) {
+      pthread_mutex_lock(&a->lock);
+      pthread_cond_broadcast(&a->done);
+      pthread_mutex_unlock(&a->lock);
+    }
+  }
+}
+
+static void *aheadThread(void *arg) {
+  Ahead *a = arg;
+  pthread_mutex_lock(&a->lock);
+  for (;;) {
+    while (!atomic_load(&a->quit) && a->first >= a->pushed) pthread_cond_wait(&a->more, &a->lock);
+    if (atomic_load(&a->quit)) break;
+    const int32_t i = a->first;
+    AheadBlock *b = a->blocks[i];
+    pthread_mutex_unlock(&a->lock);
+    aheadBlockWork(a, b);
+    pthread_mutex_lock(&a->lock);
+    if (a->first == i) a->first = i + 1;
+  }
+  pthread_mutex_unlock(&a->lock);
+  return NULL;
+}
+
+/* Ends the thread, lets every block's buffers go, closes the descriptor; again, it does nothing. */
+static void endAhead(napi_env env, Ahead *a) {
+  if (a->ended) return;
+  a->ended = true;
+  pthread_mutex_lock(&a->lock);
+  atomic_store(&a->quit, true);
+  pthread_cond_broadcast(&a->more);
+  pthread_mutex_unlock(&a->lock);
+  if (a->started) pthread_join(a->thread, NULL);
+  for (int32_t i = 0; i < a->pushed; i++) {
+    AheadBlock *b = a->blocks[i];
+    if (b->held) {
+      for (int k = 0; k < 4; k++) napi_delete_reference(env, b->refs[k]);
+    }
+    free(b);
+  }
+  free(a->blocks);
+  a->blocks = NULL;
+  a->pushed = 0;
+  close(a->fd);
+  pthread_mutex_destroy(&a->lock);
+  pthread_cond_destroy(&a->more);
+  pthread_cond_destroy(&a->done);
+}
+
+static void finalizeAhead(napi_env env, void *data, void *hint) {
+  (void)hint;
+  endAhead(env, data);
+  free(data);
+}
+
+static Ahead *aheadOf(napi_env env, napi_value v) {
+  return externalOf(env, v, &AHEAD_TAG);
+}
+
+/* aheadStart(folder) -> a listing's lookahead in that folder (its thread starts with the first block), or -errno */
+static napi_value AheadStart(napi_env env, napi_callback_info info) {
+  Folder *f = externalArg(env, info, &FOLDER_TAG);
+  if (f == NULL) return invalid(env);
+  if (f->fd < 0) return number(env, -EBADF);
+  int fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return number(env, -errno);
+  Ahead *a = calloc(1, sizeof(Ahead));
+  if (a == NULL) {
+    close(fd);
+    return number(env, -ENOMEM);
+  }
+  a->fd = fd;
+  atomic_init(&a->quit, false);
+  pthread_mutex_init(&a->lock, NULL);
+  pthread_cond_init(&a->more, NULL);
+  pthread_cond_init(&a->done, NULL);
+  return tagged(env, a, finalizeAhead, &AHEAD_TAG);
+}
+
+/*
+ * aheadPush(ahead, names, ends: Int32Array, marks: Uint8Array, count, out: Float64Array(8 *
+ * count)) -> the block's index (0, 1, ... in the order pushed), or -errno: its marked entries are
+ * looked at as lstatMany does, in the listing's thread (or, if it cannot be started, in
+ * aheadWait). The buffers are kept alive, and must not be changed, until aheadWait(ahead, index)
+ * returned or the listing ended.
+ */
+static napi_value AheadPush(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  char *names;
+  size_t namesLen, endsLen, marksLen, outLen;
+  void *endsData, *marksData, *outData;
+  int32_t count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return invalid(env);
+  Ahead *a = aheadOf(env, argv[0]);
+  if (a == NULL || !bytesOf(env, argv[1], &names, &namesLen) || !arrayOf(env, argv[2], napi_int32_array, &endsData, &endsLen) ||
+      !arrayOf(env, argv[3], napi_uint8_array, &marksData, &marksLen) || napi_get_value_int32(env, argv[4], &count) != napi_ok || count < 1 ||
+      (size_t)count > endsLen || (size_t)count > marksLen || !arrayOf(env, argv[5], napi_float64_array, &outData, &outLen) ||
+      outLen < (size_t)count * 8 || !namesWithin(names, namesLen, endsData, marksData, count, NULL))
+    return invalid(env);
+  if (a->ended) return number(env, -EBADF);
+  if (a->pushed == INT32_MAX) return number(env, -ENOMEM);
+  AheadBlock *b = calloc(1, sizeof(AheadBlock));
+  if (b == NULL) return number(env, -ENOMEM);
+  static const int keep[4] = {1, 2, 3, 5};
+  for (int k = 0; k < 4; k++) {
+    if (napi_create_reference(env, argv[keep[k]], 1, &b->refs[k]) != napi_ok) {
+      while (k-- > 0) napi_delete_reference(env, b->refs[k]);
+      free(b);
+      return invalid(env);
+    }
+  }
+  b->held = true;
+  b->names = names;
+  b->ends = endsData;
+  b->marks = marksData;
+  b->out = outData;
+  b->count = count;
+  atomic_init(&b->next, 0);
+  atomic_init(&b->left, (count + CHUNK - 1) / CHUNK);
+  pthread_mutex_lock(&a->lock);
+  if (a->pushed == a->cap) {
+    const int32_t cap = a->cap == 0 ? 64 : a->cap * 2;
+    AheadBlock **grown = realloc(a->blocks, (size_t)cap * sizeof *grown);
+    if (grown == NULL) {
+      pthread_mutex_unlock(&a->lock);
+      for (int k = 0; k < 4; k++) napi_delete_reference(env, b->refs[k]);
+      free(b);
+      return number(env, -ENOMEM);
+    }
+    a->blocks = grown;
+    a->cap = cap;
+  }
+  const int32_t index = a->pushed++;
+  a->blocks[index] = b;
+  pthread_cond_signal(&a->more);
+  pthread_mutex_unlock(&a->lock);
+  /* (a thread that cannot be started leaves the looks to aheadWait) */
+  if (!a->started && pthread_create(&a->thread, NULL, aheadThread, a) == 0) {
+    a->started = true;
+    pthread_setname_np(a->thread, "vigint-lstat"); /* (named at once, not when it first runs) */
+  }
+  return number(env, index);
+}
+
+/*
+ * aheadWait(ahead, index) -> 0 once block `index` is done and its `out` filled, its buffers let go
+ * (this thread does what is left to claim of it and of the blocks before it); -EBADF once the
+ * listing ended.
+ */
+static napi_value AheadWait(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t index;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return invalid(env);
+  Ahead *a = aheadOf(env, argv[0]);
+  if (a == NULL || napi_get_value_int32(env, argv[1], &index) != napi_ok || index < 0) return invalid(env);
+  if (a->ended) return number(env, -EBADF);
+  if (index >= a->pushed) return invalid(env);
+  /* (blocks are pushed and the array grown in this thread only: read here without the lock) */
+  for (; a->helped <= index; a->helped++) aheadBlockWork(a, a->blocks[a->helped]);
+  AheadBlock *b = a->blocks[index];
+  pthread_mutex_lock(&a->lock);
+  while (atomic_load(&b->left) > 0) pthread_cond_wait(&a->done, &a->lock);
+  pthread_mutex_unlock(&a->lock);
+  if (b->held) {
+    for (int k = 0; k < 4; k++) napi_delete_reference(env, b->refs[k]);
+    b->held = false;
+  }
+  return number(env, 0);
+}
+
+/* aheadEnd(ahead): its thread ended (a chunk under way finishes), its buffers let go; at once (the finalizer would, later) */
+static napi_value AheadEnd(napi_env env, napi_callback_info info) {
+  Ahead *a = externalArg(env, info, &AHEAD_TAG);
+  if (a == NULL) return invalid(env);
+  endAhead(env, a);
+  return NULL;
 }
 
 /*
@@ -690,7 +923,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"lstatStart", LstatStart}, {"lstatWait", LstatWait}, {"close", Close}, {"unlinker", NewUnlinker}, {"unlinkStart", UnlinkStart}, {"unlinkWait", UnlinkWait}, {"unlinkEnd", UnlinkEnd}};
+  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"lstatStart", LstatStart}, {"lstatWait", LstatWait}, {"close", Close}, {"unlinker", NewUnlinker}, {"unlinkStart", UnlinkStart}, {"unlinkWait", UnlinkWait}, {"unlinkEnd", UnlinkEnd}, {"aheadStart", AheadStart}, {"aheadPush", AheadPush}, {"aheadWait", AheadWait}, {"aheadEnd", AheadEnd}};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, all[i].name, NAPI_AUTO_LENGTH, all[i].fn, NULL, &fn) != napi_ok ||

@@ -1,6 +1,6 @@
 import { type CleanupFlags } from './args.js';
 import { runCleanup } from './cleanup.js';
-import { type CommandContext, folders, leaveDeletedFolder, stderrDiscarded, warnIfNoCategoryFolder } from './command-context.js';
+import { type CommandContext, classifiers, folders, leaveDeletedFolder, stderrDiscarded, warnIfNoCategoryFolder } from './command-context.js';
 import {
   checkBaseDir,
   resolveBaseDir,
@@ -59,7 +59,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   try {
     // (the count keeps the names it read for this thread's sweep: forgotten in the finally below)
     const dirs = folders(baseDir, categories);
-    const workers = cliWorkers(dirs, inThreadMaxEntries(flags.dryRun === true));
+    const workers = cliWorkers(dirs, inThreadMaxEntries(flags.dryRun === true), classifiers(categories));
     const result = await runCleanup({
       baseDir,
       days,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CATEGORIES, type CategoryId, categoryById } from './categories.js';
+import { CATEGORIES, type CategoryId, type FileKind, categoryById, nameClassifier } from './categories.js';
 import type { Env } from './config.js';
 import { escapeControl } from './format.js';
 import type { Output } from './args.js';
@@ -38,6 +38,11 @@ export function userName(): string {
 /** The category folders of a run, for cliWorkers. */
 export function folders(baseDir: string, categories: readonly CategoryId[]): string[] {
   return categories.map((id) => path.join(baseDir, categoryById(id).folder));
+}
+
+/** How the names of each of those folders are sorted, for cliWorkers' lookahead. */
+export function classifiers(categories: readonly CategoryId[]): ((name: string) => FileKind | undefined)[] {
+  return categories.map((id) => nameClassifier(categoryById(id)));
 }
 
 /**

@@ -8,6 +8,7 @@ import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './
 import { type ScannedFile, type Shard, freedBlocks, lookOf, scanFolder } from './scan.js';
 import type { SweepLog } from './sweep-log.js';
 import { Unlinks } from './unlinks.js';
+import { folderPrefix } from './working-dir.js';
 
 export interface SweepOptions {
   /** Files with an mtime strictly before this (ms since the epoch) are deleted. */
@@ -77,6 +78,8 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
     onFailure(record);
   };
 
+  // (a file's path is this and its name, as the scan makes it)
+  const prefix = folderPrefix(dir);
   const pressure = options.pressure;
   const reason = pressure ? 'disk-pressure' : undefined;
   const deletedMsg = pressure ? 'cleanup: deleted (disk pressure)' : 'cleanup: deleted';
@@ -95,7 +98,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
     if (!err) {
       result.deleted++;
       result.bytesFreed += freed;
-      log.file(deletedMsg, file.path, file.size, file.mtimeMs, false, true, reason);
+      log.file(deletedMsg, prefix, file.name, file.size, file.mtimeMs, false, true, reason);
     } else if (err.code === 'ENOENT') {
       result.skipped++;
       log.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
@@ -197,7 +200,7 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
               if (pressure) pressure.budget.left -= bytes;
               result.toDelete++;
               result.bytesToDelete += bytes;
-              log.file(wouldMsg, item.path, item.size, item.mtimeMs, true, false, reason);
+              log.file(wouldMsg, prefix, item.name, item.size, item.mtimeMs, true, false, reason);
             }
           } else {
             // (the common case, room to spare, costs no await)

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { LineFormat } from './log-line.js';
+import { type LineFormat, mtimeText } from './log-line.js';
 
 /** Bytes written with one system call at most (several queued chunks go out together). */
 const WRITE_MAX = 256 << 10;
@@ -90,20 +90,20 @@ export class LogWriter {
   }
 
   /**
-   * Queues the line of one file of this thread's sweep (LineFormat.fileLine), made right into the
-   * staged buffer when it can be (fileLineInto), else as a string.
+   * Queues the line of one file of this thread's sweep, `name` in `folder` (LineFormat.fileLine),
+   * made right into the staged buffer when it can be (fileLineInto), else as a string.
    */
-  writeFileLine(format: LineFormat, msg: string, path: string, size: number, mtime: string, dryRun: boolean, reason: string | undefined, deletions: number): void {
+  writeFileLine(format: LineFormat, msg: string, folder: string, name: string, size: number, mtimeMs: number, dryRun: boolean, reason: string | undefined, deletions: number): void {
     if (this.transform === undefined) {
       const staged = this.staged === undefined || this.stagedAt + LINE_ROOM > this.staged.length ? this.restage() : this.staged;
-      const end = format.fileLineInto(staged, this.stagedAt, msg, path, size, mtime, dryRun, reason);
+      const end = format.fileLineInto(staged, this.stagedAt, msg, folder, name, size, mtimeMs, dryRun, reason);
       if (end >= 0) {
         this.staging(end - this.stagedAt, deletions);
         this.schedule();
         return;
       }
     }
-    this.write(format.fileLine(msg, path, size, mtime, dryRun, reason), deletions);
+    this.write(format.fileLine(msg, folder + name, size, mtimeText(mtimeMs), dryRun, reason), deletions);
   }
 
   /** Writes what is queued before the event loop's next turn. */

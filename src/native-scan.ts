@@ -11,6 +11,8 @@ import { isMainThread } from 'node:worker_threads';
 
 /** An open folder (opaque). */
 export type NativeFolder = object & { readonly __nativeFolder: unique symbol };
+/** A listing's lookahead: its blocks' lstats in a thread of its own (opaque). */
+export type NativeAhead = object & { readonly __nativeAhead: unique symbol };
 /** A batch unlinker (opaque). */
 export type NativeUnlinker = object & { readonly __nativeUnlinker: unique symbol };
 
@@ -38,6 +40,17 @@ export interface NativeScanner {
   /** Waits for lstatStart's block (at once if none is under way). */
   lstatWait(folder: NativeFolder): number;
   close(folder: NativeFolder): void;
+  /** A lookahead for the blocks the count reads from `folder` (read-ahead.ts), or -errno. */
+  aheadStart(folder: NativeFolder): NativeAhead | number;
+  /**
+   * lstatMany's work on a block, in the lookahead's thread, after the blocks pushed before it: the
+   * block's index, or -errno. The buffers must stay as they are until aheadWait(index) or aheadEnd.
+   */
+  aheadPush(ahead: NativeAhead, names: Buffer, ends: Int32Array, marks: Uint8Array, count: number, out: Float64Array): number;
+  /** Waits for block `index` (helping with it and those before it); -EBADF once ended. */
+  aheadWait(ahead: NativeAhead, index: number): number;
+  /** Ends the lookahead's thread and lets its buffers go (at once; again: nothing). */
+  aheadEnd(ahead: NativeAhead): void;
   /** An unlinker: a real run's deletions a batch at a time, in threads of their own (native/scan.c). */
   unlinker(): NativeUnlinker;
   /**
@@ -78,7 +91,7 @@ export function nativeScanner(): NativeScanner | undefined {
   if (addon === undefined) {
     try {
       addon = createRequire(import.meta.url)(ADDON) as NativeScanner;
-      if (typeof addon.unlinkEnd !== 'function') {
+      if (typeof addon.aheadEnd !== 'function') {
         // a build older than this source, not built again since: Node's fs does the work
         addon = null;
         process.emitWarning(`${ADDON} is older than the program and is not used (scans are slower): run npm install to build it again`);

@@ -11,7 +11,8 @@
  * used stale can only miss a file (the next run sees it) or name one gone (skipped): each file is
  * looked at by name in the folder opened, and a real run's unlink looks again right before.
  */
-import type { NativeFolder, NativeScanner } from './native-scan.js';
+import type { FileKind } from './categories.js';
+import type { NativeAhead, NativeFolder, NativeScanner } from './native-scan.js';
 
 /** One block of names, as native.read gave it (see native/scan.c). */
 export interface ListedBlock {
@@ -19,12 +20,20 @@ export interface ListedBlock {
   readonly types: Uint8Array;
   readonly ends: Int32Array;
   readonly count: number;
+  /**
+   * With a lookahead: which entries the scan looks at (1: the name matched, and it may be a
+   * regular file), their kinds, and their lstats (8 numbers each, as lstatMany's), filled once
+   * aheadWait(ahead, index) returned.
+   */
+  readonly looked?: { readonly marks: Uint8Array; readonly kinds: (FileKind | undefined)[]; readonly stats: Float64Array; readonly index: number };
 }
 
 /** A folder's names, and which folder they were read from. */
 export interface Listing extends FolderIdentity {
   /** In order; the scan that takes them lets each go (undefined) once it has copied it. */
   readonly blocks: (ListedBlock | undefined)[];
+  /** The lookahead looking at the blocks' marked entries since the count read them (see native/scan.c). */
+  readonly ahead?: NativeAhead | undefined;
 }
 
 /** What a folder was when it was read: its device, inode, and modification and change times (ms). */
@@ -35,15 +44,56 @@ export interface FolderIdentity {
   readonly ctimeMs: number;
 }
 
+/** d_type values (dirent.h) that may be a regular file: a regular file, or not said. */
+const DT_UNKNOWN = 0;
+const DT_REG = 8;
+
+/**
+ * Marks the entries of a block read that its scan looks at: names that matched and may be
+ * regular files, with their kinds (and, given `shown`, their names). The block's names are
+ * decoded in one call: each ends with its NUL byte, which UTF-8 decoding keeps as it is, and no
+ * name holds one.
+ */
+export function sortBlock(
+  names: Buffer,
+  types: Uint8Array,
+  ends: Int32Array,
+  count: number,
+  classify: (name: string) => FileKind | undefined,
+  marks: Uint8Array,
+  kinds: (FileKind | undefined)[],
+  shown?: string[],
+): void {
+  const decoded = names.toString('utf8', 0, ends[count - 1] as number).split('\0');
+  for (let i = 0; i < count; i++) {
+    marks[i] = 0;
+    // DT_REG or DT_UNKNOWN: no bit set but DT_REG's. (One test for every entry: a second one,
+    // first met at an entry that is not DT_REG long after V8 optimized this loop, deoptimized it.)
+    if (((types[i] as number) & ~DT_REG) !== DT_UNKNOWN) continue;
+    const name = decoded[i] as string;
+    const kind = classify(name);
+    if (kind === undefined) continue;
+    marks[i] = 1;
+    kinds[i] = kind;
+    if (shown !== undefined) shown[i] = name;
+  }
+}
+
 const kept = new Map<string, Listing>();
+/** The scanner whose lookaheads the kept listings hold (one per process thread). */
+let keptBy: NativeScanner | undefined;
 
 /** Keeps `listing` for the next scan of `dir` (the path the run's sweep is given). */
-export function keepListing(dir: string, listing: Listing): void {
+export function keepListing(dir: string, listing: Listing, native: NativeScanner): void {
+  const before = kept.get(dir);
+  if (before?.ahead !== undefined) native.aheadEnd(before.ahead);
+  keptBy = native;
   kept.set(dir, listing);
 }
 
-/** Forgets every listing kept (a command's run is over). */
+/** Forgets every listing kept (a command's run is over), and ends their lookaheads' threads. */
 export function forgetListings(): void {
+  for (const listing of kept.values()) if (listing.ahead !== undefined) keptBy?.aheadEnd(listing.ahead);
   kept.clear();
 }
 
@@ -64,5 +114,7 @@ export function takeListing(dir: string, native: NativeScanner, folder: NativeFo
   if (listing === undefined) return undefined;
   kept.delete(dir);
   const now = folderIdentity(native, folder);
-  return now !== undefined && same(now, listing) ? listing : undefined;
+  if (now !== undefined && same(now, listing)) return listing;
+  if (listing.ahead !== undefined) native.aheadEnd(listing.ahead);
+  return undefined;
 }

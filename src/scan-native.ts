@@ -8,14 +8,11 @@ import os from 'node:os';
 import type { FileKind } from './categories.js';
 import { type NativeScanner, READ_ENTRIES, READ_NAME_BYTES, batchThreads } from './native-scan.js';
 import { escapeRawName } from './raw-names.js';
-import { takeListing } from './read-ahead.js';
+import { type ListedBlock, type Listing, sortBlock, takeListing } from './read-ahead.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
 import { danglingLink, failure, nodeLook, systemError } from './scan-failure.js';
-import { PATH_MAX } from './working-dir.js';
+import { PATH_MAX, folderPrefix } from './working-dir.js';
 
-/** d_type values (dirent.h) that may be a regular file: a regular file, or not said. */
-const DT_UNKNOWN = 0;
-const DT_REG = 8;
 const { S_IFMT, S_IFREG } = fs.constants;
 /** -ENOENT, as the native scanner returns it. */
 export const ENOENT = -os.constants.errno.ENOENT;
@@ -47,25 +44,9 @@ function newBlock(): Block {
   };
 }
 
-/**
- * Marks the entries of a block read that are looked at: names that matched and may be regular
- * files. The block's names are decoded in one call: each ends with its NUL byte, which UTF-8
- * decoding keeps as it is, and no name holds one.
- */
+/** Marks the entries of a block read that are looked at (see sortBlock). */
 function sort(b: Block, count: number, classify: (name: string) => FileKind | undefined): void {
-  const decoded = b.names.toString('utf8', 0, b.ends[count - 1] as number).split('\0');
-  for (let i = 0; i < count; i++) {
-    b.marks[i] = 0;
-    // DT_REG or DT_UNKNOWN: no bit set but DT_REG's. (One test for every entry: a second one,
-    // first met at an entry that is not DT_REG long after V8 optimized this loop, deoptimized it.)
-    if (((b.types[i] as number) & ~DT_REG) !== DT_UNKNOWN) continue;
-    const name = decoded[i] as string;
-    const kind = classify(name);
-    if (kind === undefined) continue;
-    b.marks[i] = 1;
-    b.shown[i] = name;
-    b.kinds[i] = kind;
-  }
+  sortBlock(b.names, b.types, b.ends, count, classify, b.marks, b.kinds, b.shown);
 }
 
 /**
@@ -91,8 +72,9 @@ export function* scanNative(
     if (folder !== ENOENT || danglingLink(dir)) yield failure(dir, systemError(folder, 'opendir'));
     return;
   }
+  let listing: Listing | undefined;
   try {
-    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+    const prefix = folderPrefix(dir);
     const b = newBlock();
     const one = new Float64Array(8);
     // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
@@ -109,8 +91,13 @@ export function* scanNative(
         return;
       }
     }
-    // a whole folder's scan may use the names its count read (read-ahead.ts)
-    const listed = shard === undefined ? takeListing(dir, native, folder)?.blocks : undefined;
+    // a whole folder's scan may use the names its count read (read-ahead.ts), and a block scan
+    // the looks at them the count set going (the lookahead)
+    listing = shard === undefined ? takeListing(dir, native, folder) : undefined;
+    const listed = listing?.blocks;
+    const lookahead = batch ? listing?.ahead : undefined;
+    // (a scan that looks at each file right before its unlink has no use for them)
+    if (!batch && listing?.ahead !== undefined) native.aheadEnd(listing.ahead);
     let taken = 0;
     const read = (into: Block): number => {
       if (listed === undefined) return native.read(folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
@@ -122,17 +109,36 @@ export function* scanNative(
       into.ends.set(block.ends);
       return block.count;
     };
-    let count = read(b);
-    if (count > 0) sort(b, count, classify);
+    /** The next listed block, its entries looked at (by the lookahead, or now), as the block scanned. */
+    const looked = (): [Block, number] | undefined => {
+      const block = listed?.[taken];
+      if (block === undefined) return undefined;
+      (listed as (ListedBlock | undefined)[])[taken++] = undefined;
+      const n = block.count;
+      const shown = block.names.toString('utf8', 0, block.ends[n - 1] as number).split('\0');
+      const done = block.looked;
+      if (done !== undefined && lookahead !== undefined && native.aheadWait(lookahead, done.index) === 0) {
+        return [{ names: block.names, types: block.types, ends: block.ends, marks: done.marks, shown, kinds: done.kinds, stats: done.stats }, n];
+      }
+      // not looked at ahead (the lookahead could not take it, or it ended): here, now
+      const x: Block = { names: block.names, types: block.types, ends: block.ends, marks: new Uint8Array(n), shown, kinds: new Array<FileKind | undefined>(n), stats: new Float64Array(8 * n) };
+      sort(x, n, classify);
+      const r = native.lstatMany(folder, x.names, x.ends, x.marks, n, x.stats, batchThreads());
+      if (r !== 0) throw systemError(r, 'lstatMany', dir);
+      return [x, n];
+    };
+    const first = lookahead !== undefined ? looked() : undefined;
+    let count = first !== undefined ? first[1] : lookahead !== undefined ? 0 : read(b);
+    if (count > 0 && first === undefined) sort(b, count, classify);
     // a dry run's, status's: the next block is read and sorted while this one's lstats run
-    const ahead = batch ? newBlock() : undefined;
+    const spare = batch && lookahead === undefined ? newBlock() : undefined;
     // (one block under way at a time, by construction: a refusal would be a bug, not a folder's state)
     const start = (x: Block, n: number): void => {
       const r = native.lstatStart(folder, x.names, x.ends, x.marks, n, x.stats, batchThreads());
       if (r !== 0) throw systemError(r, 'lstatStart', dir);
     };
-    if (ahead !== undefined && count > 0) start(b, count);
-    for (let cur = b, other = ahead; ; ) {
+    if (spare !== undefined && count > 0) start(b, count);
+    for (let cur = first?.[0] ?? b, other = spare; ; ) {
       if (count < 0) {
         yield failure(dir, systemError(count, 'scandir', dir));
         return;
@@ -199,7 +205,11 @@ export function* scanNative(
           ctimeMs: stat[o + 7] as number,
         };
       }
-      if (other === undefined) {
+      if (lookahead !== undefined) {
+        const next = looked();
+        if (next === undefined) return;
+        [cur, count] = next;
+      } else if (other === undefined) {
         count = read(cur);
         if (count > 0) sort(cur, count, classify);
       } else {
@@ -208,6 +218,7 @@ export function* scanNative(
       }
     }
   } finally {
+    if (listing?.ahead !== undefined) native.aheadEnd(listing.ahead);
     native.close(folder);
   }
 }

@@ -7,6 +7,7 @@ import { RawNames, escapeRawName } from './raw-names.js';
 import type { FailureRecord } from './result.js';
 import { danglingLink, failure, nodeLook } from './scan-failure.js';
 import { scanNative } from './scan-native.js';
+import { folderPrefix } from './working-dir.js';
 
 /** A regular file directly inside a category folder whose name matched. */
 export interface ScannedFile extends FileLook {
@@ -139,7 +140,7 @@ function* scanFs(dir: string, classify: (name: string) => FileKind | undefined, 
       return;
     }
   }
-  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const prefix = folderPrefix(dir);
   let rawNames: RawNames | undefined;
   try {
     for (;;) {

@@ -1,5 +1,5 @@
 import type { StatusFlags } from './args.js';
-import { type CommandContext, folders, leaveDeletedFolder } from './command-context.js';
+import { type CommandContext, classifiers, folders, leaveDeletedFolder } from './command-context.js';
 import { checkBaseDir, resolveBaseDir, resolveCategories, resolveDays, resolveDiskPressure } from './config.js';
 import { EXIT } from './errors.js';
 import { escapeControl } from './format.js';
@@ -23,7 +23,7 @@ export async function statusCommand(flags: StatusFlags, ctx: CommandContext): Pr
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
     // (the count keeps the names it read for this thread's scan: forgotten in the finally below)
-    const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(true));
+    const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(true), classifiers(categories));
     result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers, chdir: true, sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined, signal: signals.signal, minFree });
   } finally {
     forgetListings();

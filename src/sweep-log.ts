@@ -9,8 +9,11 @@ import type { LogWriter } from './log-writer.js';
  * written, and the sweep deletes nothing more.
  */
 export interface SweepLog {
-  /** The line of one file: deleted (`deleted`: counts toward the bound), or would be (dry run). */
-  file(msg: string, path: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean, reason?: string): void;
+  /**
+   * The line of one file, `name` in `folder` (its path: folder + name; folder ends with its
+   * slash): deleted (`deleted`: counts toward the bound), or would be (dry run).
+   */
+  file(msg: string, folder: string, name: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean, reason?: string): void;
   info(fields: object, msg: string): void;
   warn(fields: object, msg: string): void;
   room(): number;
@@ -30,9 +33,9 @@ export function writerLog(writer: LogWriter, format: LineFormat): SweepLog {
   const infoOn = format.enabled('info');
   const warnOn = format.enabled('warn');
   return {
-    file(msg, path, size, mtimeMs, dryRun, deleted, reason) {
+    file(msg, folder, name, size, mtimeMs, dryRun, deleted, reason) {
       // a deleted file's line is the audit trail: written whatever LOG_LEVEL says
-      if (infoOn || deleted) writer.writeFileLine(format, msg, path, size, mtimeText(mtimeMs), dryRun, reason, deleted ? 1 : 0);
+      if (infoOn || deleted) writer.writeFileLine(format, msg, folder, name, size, mtimeMs, dryRun, reason, deleted ? 1 : 0);
     },
     info(fields, msg) {
       if (infoOn) writer.write(format.line('info', fields, msg));
@@ -70,8 +73,8 @@ export function toHost<L extends string>(logger: { [K in L]: (fields: object, ms
 /** The sweep's log through a host's logger: lines handed to it count as written. */
 export function loggerLog(logger: { info(o: object, m: string): void; warn(o: object, m: string): void }): SweepLog {
   return {
-    file(msg, path, size, mtimeMs, dryRun, _deleted, reason) {
-      toHost(logger, 'info', fileFields(path, size, mtimeMs, dryRun, reason), msg);
+    file(msg, folder, name, size, mtimeMs, dryRun, _deleted, reason) {
+      toHost(logger, 'info', fileFields(folder + name, size, mtimeMs, dryRun, reason), msg);
     },
     info: (fields, msg) => toHost(logger, 'info', fields, msg),
     warn: (fields, msg) => toHost(logger, 'warn', fields, msg),

@@ -41,7 +41,8 @@ export class WorkerLog implements SweepLog {
     this.every = Math.max(1, Math.floor(task.allowance / 2));
   }
 
-  file(msg: string, path: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean, reason?: string): void {
+  file(msg: string, folder: string, name: string, size: number, mtimeMs: number, dryRun: boolean, deleted: boolean, reason?: string): void {
+    const path = folder + name;
     if (deleted) {
       this.logged++;
       this.deletions++;

@@ -42,3 +42,6 @@ export function enter(dir: string): boolean {
     return false;
   }
 }
+
+/** A folder's path as the start of its files' paths: with its slash at the end. */
+export const folderPrefix = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);

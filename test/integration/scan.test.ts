@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { categoryById, nameClassifier } from '../../src/categories.js';
@@ -298,6 +299,105 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
       process.chdir(home);
       read.mockRestore();
       forgetListings();
+    }
+  });
+
+  it("the count's lookahead: its looks are the scan's (one thread, in order), and its thread ends with the scan or when the names are let go", () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const dir = oddFolder();
+    const entries = fs.readdirSync(dir).length;
+    const classify = [nameClassifier(categoryById('incidents'))];
+    const files = byName(scan(dir, true, { batch: true }));
+    expect(files).toHaveLength(711);
+    const start = vi.spyOn(native, 'lstatStart');
+    const many = vi.spyOn(native, 'lstatMany');
+    const wait = vi.spyOn(native, 'aheadWait');
+    try {
+      // a dry run's scan (batch): every look made by the lookahead the count set going
+      expect(entriesUpTo([dir], 10_000, { keep: true, classify })).toBe(entries);
+      expect(threadsNamed('vigint-lstat')).toBe(1);
+      expect(byName(scan(dir, true, { batch: true }))).toEqual(files);
+      expect(start).not.toHaveBeenCalled();
+      expect(many).not.toHaveBeenCalled();
+      expect(wait).toHaveBeenCalled();
+      expect(threadsNamed('vigint-lstat')).toBe(0); // ended with the scan
+
+      // a scan that looks at each file right before its unlink (no batch): the lookahead is ended
+      // unused, and the files are the same
+      entriesUpTo([dir], 10_000, { keep: true, classify });
+      wait.mockClear();
+      expect(byName(scan(dir, true))).toEqual(files);
+      expect(wait).not.toHaveBeenCalled();
+      expect(threadsNamed('vigint-lstat')).toBe(0);
+
+      // names let go unused (the command is over), a count past its limit, a folder changed since
+      // the count: each ends the lookahead's thread
+      entriesUpTo([dir], 10_000, { keep: true, classify });
+      expect(threadsNamed('vigint-lstat')).toBe(1);
+      forgetListings();
+      expect(threadsNamed('vigint-lstat')).toBe(0);
+      expect(entriesUpTo([dir], 100, { keep: true, classify })).toBeGreaterThanOrEqual(100);
+      expect(threadsNamed('vigint-lstat')).toBe(0);
+      const past = new Date(Date.now() - 86_400_000);
+      fs.utimesSync(dir, past, past);
+      entriesUpTo([dir], 10_000, { keep: true, classify });
+      fs.writeFileSync(path.join(dir, 'offline_incident_late.txt'), 'n');
+      wait.mockClear();
+      expect(byName(scan(dir, true, { batch: true }))).toHaveLength(712);
+      expect(wait).not.toHaveBeenCalled();
+      expect(threadsNamed('vigint-lstat')).toBe(0);
+    } finally {
+      start.mockRestore();
+      many.mockRestore();
+      wait.mockRestore();
+      forgetListings();
+    }
+  });
+
+  it('aheadStart, aheadPush, aheadWait, aheadEnd: the figures of lstatMany, block after block; nothing after the end', () => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const dir = oddFolder();
+    const folder = native.open(Buffer.from(`${dir}\0`));
+    if (typeof folder === 'number') throw new Error(`open: ${folder}`);
+    const ahead = native.aheadStart(folder);
+    if (typeof ahead === 'number') throw new Error(`aheadStart: ${ahead}`);
+    try {
+      const blocks: { names: Buffer; ends: Int32Array; marks: Uint8Array; out: Float64Array; count: number; index: number }[] = [];
+      for (;;) {
+        const names = Buffer.alloc(1024);
+        const types = new Uint8Array(64);
+        const ends = new Int32Array(64);
+        const count = native.read(folder, names, types, ends, 0, 1, 1);
+        if (count === 0) break;
+        // every other entry looked at: the unmarked ones are left as they were (NaN here)
+        const marks = Uint8Array.from({ length: count }, (_, i) => i % 2);
+        const out = new Float64Array(8 * count).fill(Number.NaN);
+        const index = native.aheadPush(ahead, names, ends, marks, count, out);
+        expect(index).toBe(blocks.length);
+        blocks.push({ names, ends, marks, out, count, index });
+      }
+      expect(blocks.length).toBeGreaterThan(10);
+      // waited for out of order too: the last first, then each
+      expect(native.aheadWait(ahead, blocks.length - 1)).toBe(0);
+      for (const b of blocks) {
+        expect(native.aheadWait(ahead, b.index)).toBe(0);
+        const expected = new Float64Array(8 * b.count).fill(Number.NaN);
+        expect(native.lstatMany(folder, b.names, b.ends, b.marks, b.count, expected)).toBe(0);
+        expect(b.out).toEqual(expected);
+      }
+      // names that do not end within their buffer are refused, as by lstatMany
+      expect(() => native.aheadPush(ahead, Buffer.from('abc'), Int32Array.of(3), Uint8Array.of(1), 1, new Float64Array(8))).toThrow(/bad arguments/);
+      expect(() => native.aheadWait(ahead, blocks.length)).toThrow(/bad arguments/);
+      native.aheadEnd(ahead);
+      native.aheadEnd(ahead); // again: nothing
+      expect(native.aheadWait(ahead, 0)).toBe(-os.constants.errno.EBADF);
+      expect(native.aheadPush(ahead, Buffer.from('a\0'), Int32Array.of(2), Uint8Array.of(1), 1, new Float64Array(8))).toBe(-os.constants.errno.EBADF);
+      expect(threadsNamed('vigint-lstat')).toBe(0);
+    } finally {
+      native.aheadEnd(ahead);
+      native.close(folder);
     }
   });
 

@@ -83,40 +83,58 @@ describe('log lines without pino', () => {
       const file = path.join(tempDir(), 'into.log');
       const fd = fs.openSync(file, 'a');
       const writer = new LogWriter(fd, file);
-      const cases: [string, string, number, string, boolean, string?][] = [
-        ['cleanup: deleted', '/srv/v/offline_incidents/offline_incident_1.txt', 1234, mtimeText(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), false],
+      const cases: [string, string, string, number, number, boolean, string?][] = [
+        ['cleanup: deleted', '/srv/v/offline_incidents/', 'offline_incident_1.txt', 1234, Date.UTC(2026, 0, 2, 3, 4, 5, 6), false],
         // a path JSON escapes, or not ASCII: made as a string (fileLineInto declines), in its place
-        ['cleanup: deleted', '/srv/v/offline_incidents/offline_incident_"q"\\b\t\u00e9\u2028.txt', 1, mtimeText(0), false],
-        ['cleanup: would delete (dry run)', '/a/b.mp4', 0, mtimeText(0), true],
-        ['cleanup: would delete (dry run)', '/a/\u00e9.mp4', 0, mtimeText(0), true],
-        ['cleanup: deleted (disk pressure)', '/a/e.mp4', 3, mtimeText(3), false, 'disk-pressure'],
-        ['cleanup: deleted (disk pressure)', '/a/f.mp4', 4, mtimeText(4), true, 'disk-pressure'],
-        ['cleanup: deleted', '/a/g.mp4', 2 ** 53, mtimeText(-8.7e15), false],
-        ['cleanup: deleted', `/a/${'x'.repeat(5000)}.mp4`, 5, mtimeText(5), false], // longer than the room: a string
+        ['cleanup: deleted', '/srv/v/offline_incidents/', 'offline_incident_"q"\\b\t\u00e9\u2028.txt', 1, 0, false],
+        ['cleanup: would delete (dry run)', '/a/', 'b.mp4', 0, 999.9, true],
+        ['cleanup: would delete (dry run)', '/a/', '\u00e9.mp4', 0, 0, true],
+        ['cleanup: deleted (disk pressure)', '/a/', 'e.mp4', 3, 3, false, 'disk-pressure'],
+        ['cleanup: deleted (disk pressure)', '/a/', 'f.mp4', 4, 4, true, 'disk-pressure'],
+        // the sizes of every length, times before 1970 and at the ends of years 0000-9999
+        ['cleanup: deleted', '/a/', 'h.mp4', 9_007_199_254_740_991, -1, false],
+        ['cleanup: deleted', '/a/', 'i.mp4', 1_000_000_007, Date.UTC(0, 0, 1) - 0, false],
+        ['cleanup: deleted', '/a/', 'j.mp4', 10, Date.UTC(9999, 11, 31, 23, 59, 59, 999), false],
+        ['cleanup: deleted', '/a/', 'k.mp4', 99, -62_135_596_800_001, false],
+        // declined: a size over 2^53, a time outside the years 0000-9999 (or none), a folder JSON escapes
+        ['cleanup: deleted', '/a/', 'g.mp4', 2 ** 53, -8.7e15, false],
+        ['cleanup: deleted', '/a/', 'l.mp4', 2 ** 53 + 2, 0, false],
+        ['cleanup: deleted', '/a/', 'm.mp4', 5, Date.UTC(10000, 0, 1), false],
+        ['cleanup: deleted', '/a/', 'n.mp4', 5, Number.NaN, false],
+        ['cleanup: deleted', '/"a"/', 'o.mp4', 5, 5, false],
+        ['cleanup: deleted', '/a/', `${'x'.repeat(5000)}.mp4`, 5, 5, false], // longer than a line's room: written in all the same while the buffer has it
       ];
+      // (Date.UTC's years 0-99 are 1900-1999: year 0 itself, as a number)
+      (cases[7] as (typeof cases)[number])[4] = new Date(0).setUTCFullYear(0, 0, 1);
       let expected = '';
       // enough lines to fill the 256 KiB buffer more than once, the time changing as they go
       for (let i = 0; i < 3000; i++) {
-        const [msg, p, size, mtime, dryRun, reason] = cases[i % cases.length] as (typeof cases)[number];
+        const [msg, folder, name, size, mtimeMs, dryRun, reason] = cases[i % cases.length] as (typeof cases)[number];
         now.mockReturnValue(Date.UTC(2026, 11, 6, 12, 0, 0, Math.floor(i / 7)));
-        expected += reference.fileLine(msg, p, size, mtime, dryRun, reason);
-        writer.writeFileLine(format, msg, p, size, mtime, dryRun, reason, msg.includes('deleted') && !dryRun ? 1 : 0);
+        expected += reference.fileLine(msg, folder + name, size, mtimeText(mtimeMs), dryRun, reason);
+        writer.writeFileLine(format, msg, folder, name, size, mtimeMs, dryRun, reason, msg.includes('deleted') && !dryRun ? 1 : 0);
       }
-      expect(writer.unwritten).toBe(3000 - 3 * Math.ceil(3000 / 8)); // the deleted files' lines are counted as unwritten
-      // made as strings: the two paths fileLineInto declines, each time, and a few lines at the end
-      // of a full buffer (the next one goes on in a new buffer)
-      const declined = asString.mock.calls.filter(([, p]) => p.includes('"') || p.includes('\u00e9')).length;
-      expect(declined).toBe(2 * 375);
+      const deletedCases = cases.filter(([msg, , , , , dryRun]) => msg.includes('deleted') && !dryRun).length;
+      const rounds = (k: number): number => Math.floor(3000 / cases.length) + (k < 3000 % cases.length ? 1 : 0);
+      const deletedLines = cases.reduce((n, [msg, , , , , dryRun], k) => n + (msg.includes('deleted') && !dryRun ? rounds(k) : 0), 0);
+      expect(deletedCases).toBe(13);
+      expect(writer.unwritten).toBe(deletedLines); // the deleted files' lines are counted as unwritten
+      // made as strings: the seven cases fileLineInto declines, each time, and a few lines at the
+      // end of a full buffer (the next one goes on in a new buffer)
+      const declinedCases = [1, 3, 10, 11, 12, 13, 14];
+      const declined = declinedCases.reduce((n, k) => n + rounds(k), 0);
+      expect(asString.mock.calls.length).toBeGreaterThanOrEqual(declined);
       expect(asString.mock.calls.length - declined).toBeLessThan(20);
       expect(writer.flush()).toBe(true);
       expect(writer.unwritten).toBe(0);
       fs.closeSync(fd);
       expect(fs.readFileSync(file, 'utf8')).toBe(expected);
-      // it declines, writing nothing, a path JSON escapes and a buffer without room
+      // it declines a path JSON escapes and a buffer without room
       const buf = Buffer.alloc(300, 0x2a);
-      expect(format.fileLineInto(buf, 0, 'm', '/a/"b"', 1, mtimeText(0), false)).toBe(-1);
-      expect(format.fileLineInto(buf, 250, 'm', '/a/b', 1, mtimeText(0), false)).toBe(-1);
-      const end = format.fileLineInto(buf, 10, 'm', '/a/b', 1, mtimeText(0), false);
+      expect(format.fileLineInto(buf, 0, 'm', '/a/', '"b"', 1, 0, false)).toBe(-1);
+      expect(format.fileLineInto(buf, 0, 'm', '/\\/', 'b', 1, 0, false)).toBe(-1);
+      expect(format.fileLineInto(buf, 200, 'm', '/a/', 'b', 1, 0, false)).toBe(-1);
+      const end = format.fileLineInto(buf, 10, 'm', '/a/', 'b', 1, 0, false);
       expect(buf.toString('utf8', 10, end)).toBe(format.fileLine('m', '/a/b', 1, mtimeText(0), false));
     } finally {
       now.mockRestore();
