@@ -36,6 +36,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   const metricsFile = resolveMetricsFile(flags.metricsFile, ctx.env, ctx.cwd);
   const diskPressure = resolveDiskPressure(flags, ctx.env);
   const excludes = resolveExcludes(flags.exclude, ctx.env);
+  const workersFrom = inThreadMaxEntries(ctx.env);
   checkBaseDir(baseDir);
   if (logFile === undefined && flags.dryRun !== true && ctx.stderr === process.stderr && stderrDiscarded()) {
     // Node gives a closed standard error /dev/null: the lines would go nowhere
@@ -59,7 +60,7 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   try {
     // (the count keeps the names it read for this thread's sweep: forgotten in the finally below)
     const dirs = folders(baseDir, categories);
-    const workers = cliWorkers(dirs, inThreadMaxEntries(flags.dryRun === true), classifiers(categories));
+    const workers = cliWorkers(dirs, workersFrom, classifiers(categories));
     const result = await runCleanup({
       baseDir,
       days,

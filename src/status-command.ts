@@ -14,6 +14,7 @@ export async function statusCommand(flags: StatusFlags, ctx: CommandContext): Pr
   const categories = resolveCategories(flags);
   const baseDir = resolveBaseDir(flags.baseDir, ctx.env, ctx.cwd);
   const minFree = resolveDiskPressure({ minFree: flags.minFree }, ctx.env);
+  const workersFrom = inThreadMaxEntries(ctx.env);
   checkBaseDir(baseDir);
   leaveDeletedFolder(baseDir);
   // loaded here, not at start-up: a plain cleanup has no use for them
@@ -23,7 +24,7 @@ export async function statusCommand(flags: StatusFlags, ctx: CommandContext): Pr
   let result: Awaited<ReturnType<typeof collectStatus>>;
   try {
     // (the count keeps the names it read for this thread's scan: forgotten in the finally below)
-    const workers = cliWorkers(folders(baseDir, categories), inThreadMaxEntries(true), classifiers(categories));
+    const workers = cliWorkers(folders(baseDir, categories), workersFrom, classifiers(categories));
     result = await collectStatus({ baseDir, days, categories, now: ctx.now, workers, chdir: true, sliceMs: workers === 0 ? IN_THREAD_SLICE_MS : undefined, signal: signals.signal, minFree });
   } finally {
     forgetListings();

@@ -1,8 +1,9 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import type { FileKind } from './categories.js';
-import { type NativeAhead, type NativeScanner, READ_ENTRIES, READ_NAME_BYTES, nativeScanner } from './native-scan.js';
-import { type ListedBlock, type Listing, folderIdentity, keepListing, sortBlock } from './read-ahead.js';
+import type { Env } from './config.js';
+import { entriesUpTo } from './entry-count.js';
+import { usageError } from './errors.js';
+import { nativeScanner } from './native-scan.js';
 
 /**
  * Below this many entries in all the folders of a run, the CLI sweeps (and measures) in its own
@@ -15,21 +16,21 @@ export const IN_THREAD_MAX_ENTRIES = 8_000;
 
 /**
  * The same line with the native scanner, which makes a file so much cheaper that this thread
- * alone outruns two workers far longer (sparse files, half old, in the library without the
- * process's start; this thread vs two workers, ms): dry runs 10,000 entries 107/194 (5 runs),
- * 20,000 186/248, 30,000 193/301, 40,000 233/306; real runs (3 runs, fresh trees) 10,000
- * 156/276, 20,000 279/357, 30,000 419/468, 40,000 460/501.
+ * alone outruns two workers far longer: its lstats go a block at a time to a thread of the
+ * scanner's own (the count's lookahead, for the first scan of a folder) while it handles the last
+ * block's files, and a real run's unlinks go in batches to the unlinker's two threads; two
+ * workers each start Node, read the whole folder for their share and compile the same code.
+ * Measured with the CLI, 2 cores, medians or ranges, ms (× find in the same rounds):
+ * - dry run, this thread / two workers: 100,000 files 1.06/1.33 × find (9 runs), 333,000
+ *   0.91/0.86 (5 runs), 1,000,000 0.84/0.77 (3 runs); status 0.91/1.10, 0.85/0.61, 0.85/0.52;
+ * - real run, 4 rounds on fresh sparse copies (2026-12-06): 100,000 files 801-893 / 928-1048
+ *   (find -delete 952-1030; CPU 1.25-1.39 / 1.54-1.71 s; peak RSS 77-80 / 90-92 MB); 140,000 files
+ *   (3 rounds) 1115-1170 / 1184-1301 (find -delete 1292-1377; 82 / 92 MB). Before the unlinker's
+ *   batches the real run's line was 40,000 (library, 3 runs: 40,000 entries 460/501 ms).
+ * Counting up to it costs ~30 ms per 100,000 entries, the count's lookahead looking at them
+ * meanwhile.
  */
-export const IN_THREAD_MAX_ENTRIES_NATIVE = 40_000;
-
-/**
- * The line for a dry run and status with the native scanner: there this thread hands a block's
- * lstats to a thread of the scanner's own while it handles the last block's files, and is ahead
- * of two workers far longer (CLI, 2 cores, medians, × find): dry run 100,000 files 1.06/1.33 (9
- * runs), 333,000 0.91/0.86 (5 runs), 1,000,000 0.84/0.77 (3 runs); status 0.91/1.10,
- * 0.85/0.61, 0.85/0.52. Counting up to it costs ~30 ms per 100,000 entries.
- */
-export const IN_THREAD_MAX_ENTRIES_BATCH = 150_000;
+export const IN_THREAD_MAX_ENTRIES_NATIVE = 150_000;
 
 /**
  * In its own thread, the CLI's sweep yields to the event loop after this long (ms), so that a
@@ -39,146 +40,18 @@ export const IN_THREAD_MAX_ENTRIES_BATCH = 150_000;
 export const IN_THREAD_SLICE_MS = 5;
 
 /**
- * The line between this thread and workers, for the way this process scans; `batch`: a dry run
- * or status (whose lstats go a block at a time, see scanNative).
+ * The line between this thread and workers, in entries: VIGINT_CLEANUP_WORKERS_FROM when it is
+ * set (a whole number; 0: always workers; for a machine whose cores or disks call for another
+ * line, and for tests that reach the workers without 150,000 files), else the default for the way
+ * this process scans. A value that is not a whole number is a usage error.
  */
-export const inThreadMaxEntries = (batch = false): number =>
-  nativeScanner() ? (batch ? IN_THREAD_MAX_ENTRIES_BATCH : IN_THREAD_MAX_ENTRIES_NATIVE) : IN_THREAD_MAX_ENTRIES;
-
-/**
- * How many entries the folders hold together, counted up to `limit` (reading stops there, so a
- * folder of a million names costs no more than one of `limit`). Counted, not estimated from the
- * folder's size: ext4 never shrinks a folder, so one cleaned from 100k files down to 1k would
- * look large for ever, and ZFS reports a folder's size in entries, not bytes. A folder that
- * cannot be read counts 0 (its sweep reports what is wrong with it). With the native scanner,
- * counting 40,000 entries takes ~14 ms (Node's opendirSync: ~26 ms).
- */
-export function entriesUpTo(
-  dirs: readonly string[],
-  limit: number,
-  options: {
-    readonly keep?: boolean;
-    /** With `keep`: each folder's names sorted as its scan will, and the matching ones looked at ahead. */
-    readonly classify?: readonly ((name: string) => FileKind | undefined)[];
-  } = {},
-): number {
-  const native = nativeScanner();
-  let count = 0;
-  const listings: [string, Listing][] = [];
-  const endAll = (): void => {
-    for (const [, listing] of listings) if (listing.ahead !== undefined) native?.aheadEnd(listing.ahead);
-  };
-  for (const [i, dir] of dirs.entries()) {
-    if (native) {
-      const { entries, listing } = countNative(native, dir, limit - count, options.keep === true, options.classify?.[i]);
-      count += entries;
-      if (listing !== undefined) listings.push([dir, listing]);
-    } else {
-      count += countFs(dir, limit - count);
-    }
-    if (count >= limit) {
-      endAll();
-      return count;
-    }
+export function inThreadMaxEntries(env: Env = {}): number {
+  const raw = env.VIGINT_CLEANUP_WORKERS_FROM;
+  if (raw === undefined || raw === '') return nativeScanner() ? IN_THREAD_MAX_ENTRIES_NATIVE : IN_THREAD_MAX_ENTRIES;
+  if (!/^\d{1,15}$/.test(raw.trim())) {
+    throw usageError(`invalid VIGINT_CLEANUP_WORKERS_FROM '${raw}': expected a whole number of entries, 0 or more, such as 150000 (0: always worker threads)`);
   }
-  // every folder read to its end: their names serve the scans that follow (read-ahead.ts)
-  for (const [dir, listing] of listings) keepListing(dir, listing, native as NativeScanner);
-  return count;
-}
-
-function countFs(dir: string, limit: number): number {
-  let count = 0;
-  let handle: fs.Dir;
-  try {
-    handle = fs.opendirSync(dir, { bufferSize: 1024 });
-  } catch {
-    return 0;
-  }
-  try {
-    while (count < limit && handle.readSync() !== null) count++;
-  } catch {
-    // as a folder that cannot be read
-  } finally {
-    handle.closeSync();
-  }
-  return count;
-}
-
-/**
- * A folder whose size in bytes is above this many per entry of the count's limit is not expected
- * to end before it, and its names are not kept while counting (they would be thrown away, and
- * the memory taken in vain: ~5 MB at 150,000 entries). ext4 takes 8 bytes and the name, rounded up
- * to 4, per entry, in blocks filled 3/4 or more: 96 bytes allows names of ~60 bytes. A folder that
- * once held many more files keeps its size: its names are read twice, as before.
- */
-const KEEP_BYTES_PER_ENTRY = 96;
-
-/**
- * `keep`: the names read too, when the folder was read to its end before `limit`; and with
- * `classify`, each block sorted as the scan will and its matching entries looked at (lstat) in a
- * thread of the listing's own while the count reads on (native/scan.c, "ahead"): the looks of a
- * 100,000-file folder then run beside its reading instead of after it. Ended (the thread stopped)
- * when the listing is not kept.
- */
-function countNative(
-  native: NativeScanner,
-  dir: string,
-  limit: number,
-  keep: boolean,
-  classify: ((name: string) => FileKind | undefined) | undefined,
-): { entries: number; listing?: Listing } {
-  if (dir.includes('\0')) return { entries: 0 };
-  const folder = native.open(Buffer.from(`${dir}\0`));
-  if (typeof folder === 'number') return { entries: 0 };
-  const names = Buffer.allocUnsafe(READ_NAME_BYTES);
-  const types = new Uint8Array(READ_ENTRIES);
-  const ends = new Int32Array(READ_ENTRIES);
-  const blocks: ListedBlock[] = [];
-  let count = 0;
-  let ahead: NativeAhead | undefined;
-  try {
-    const opened = keep ? folderIdentity(native, folder) : undefined;
-    const identity = opened !== undefined && opened.size <= limit * KEEP_BYTES_PER_ENTRY ? opened : undefined;
-    if (identity !== undefined && classify !== undefined) {
-      const started = native.aheadStart(folder);
-      if (typeof started !== 'number') ahead = started;
-    }
-    while (count < limit) {
-      const n = native.read(folder, names, types, ends, 0, 1, 1);
-      if (n < 0) break; // a folder that cannot be read: its scan reports it
-      if (n === 0) {
-        if (identity === undefined) return { entries: count };
-        const listing = { entries: count, listing: { ...identity, blocks, ahead } };
-        ahead = undefined; // (the listing's now)
-        return listing;
-      }
-      count += n;
-      if (identity !== undefined) {
-        const block = { names: Buffer.from(names.subarray(0, ends[n - 1])), types: types.slice(0, n), ends: ends.slice(0, n), count: n };
-        const looked = ahead && lookAhead(native, ahead, block, classify as (name: string) => FileKind | undefined);
-        if (ahead !== undefined && looked === undefined) {
-          // (no memory for one more block: the scan looks at the rest itself)
-          native.aheadEnd(ahead);
-          ahead = undefined;
-        }
-        blocks.push(looked === undefined ? block : { ...block, looked });
-      }
-    }
-    return { entries: count };
-  } finally {
-    if (ahead !== undefined) native.aheadEnd(ahead);
-    native.close(folder);
-  }
-}
-
-/** Sorts a block as its scan will (sortBlock), and hands its marked entries to the lookahead. */
-function lookAhead(native: NativeScanner, ahead: NativeAhead, block: Omit<ListedBlock, 'looked'>, classify: (name: string) => FileKind | undefined): ListedBlock['looked'] | undefined {
-  const marks = new Uint8Array(block.count);
-  const kinds = new Array<FileKind | undefined>(block.count);
-  sortBlock(block.names, block.types, block.ends, block.count, classify, marks, kinds);
-  const stats = new Float64Array(8 * block.count);
-  const index = native.aheadPush(ahead, block.names, block.ends, marks, block.count, stats);
-  return index < 0 ? undefined : { marks, kinds, stats, index };
+  return Number(raw.trim());
 }
 
 /**

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { IN_THREAD_MAX_ENTRIES, IN_THREAD_MAX_ENTRIES_NATIVE } from '../../src/thread-choice.js';
 import { runCli } from '../helpers/cli.js';
 import { DAY, tempDir } from '../helpers/tree.js';
 
@@ -60,18 +59,17 @@ async function dryThenReal(root: string, base: string, old: number, env: Record<
 describe('base folders with paths near PATH_MAX (4,096 bytes)', () => {
   // with the native scanner (its folder opened as '.', its files looked at from it), and without
   // (VIGINT_CLEANUP_NATIVE=0 for the tests: a machine that cannot build it, see scan.test.ts)
-  // (in worker threads: as many entries as the line between this thread and workers, and more;
-  // with the native scanner, a dry run of that many stays in this thread: its line is higher,
-  // IN_THREAD_MAX_ENTRIES_BATCH, and 150,000 lines of 4 KB paths would make a log of 600 MB)
+  // (in worker threads: VIGINT_CLEANUP_WORKERS_FROM sets the line under the tree's 1,100 entries;
+  // at the default line, 150,000 lines of 4 KB paths would make a log of 600 MB)
   it.each([
-    ...(process.env.VIGINT_CLEANUP_NATIVE === '0' ? [] : [['the native scanner', {}, IN_THREAD_MAX_ENTRIES_NATIVE] as const]),
-    ["Node's fs", { VIGINT_CLEANUP_NATIVE: '0' }, IN_THREAD_MAX_ENTRIES] as const,
-  ])('in worker threads, with %s: the dry run and the real run agree, no ENAMETOOLONG', async (_, env, max) => {
-    const { root, base } = longBase(4_032, max + 200);
+    ...(process.env.VIGINT_CLEANUP_NATIVE === '0' ? [] : [['the native scanner', {}] as const]),
+    ["Node's fs", { VIGINT_CLEANUP_NATIVE: '0' }] as const,
+  ])('in worker threads, with %s: the dry run and the real run agree, no ENAMETOOLONG', async (_, env) => {
+    const { root, base } = longBase(4_032, 1_000);
     try {
       expect(base.length).toBe(4_032);
       const workers = Math.min(2, os.availableParallelism());
-      await dryThenReal(root, base, max + 300, env, workers, max === IN_THREAD_MAX_ENTRIES_NATIVE ? 0 : workers);
+      await dryThenReal(root, base, 1_100, { ...env, VIGINT_CLEANUP_WORKERS_FROM: '500' }, workers);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

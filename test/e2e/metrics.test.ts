@@ -13,7 +13,7 @@ import { makeTree, tempDir } from '../helpers/tree.js';
  * a module that is not used is code that is never run; what is loaded lazily is seen in dist/,
  * the same sources as separate modules, run here through dist/cli.js. Packages are seen in both.
  */
-async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist'): Promise<string[]> {
+async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist', env: Record<string, string> = {}): Promise<string[]> {
   const dir = tempDir('vigint-hook-');
   fs.writeFileSync(
     path.join(dir, 'run.mjs'),
@@ -31,7 +31,7 @@ async function loadedModules(args: string[], program: 'dist' | 'bin' = 'dist'): 
     `import { writeSync } from 'node:fs';\nimport { createRequire, register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hook.mjs')).href)});\n` +
       "process.on('exit', () => { for (const k of Object.keys(createRequire(import.meta.url).cache)) { const m = /node_modules\\/([^/]+)\\//.exec(k); if (m) writeSync(2, `LOADED package:${m[1]}\\n`); } });\n",
   );
-  const r = await spawnCapture(process.execPath, ['--import', path.join(dir, 'register.mjs'), program === 'bin' ? BIN : path.join(dir, 'run.mjs'), ...args], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...scannerEnv() } });
+  const r = await spawnCapture(process.execPath, ['--import', path.join(dir, 'register.mjs'), program === 'bin' ? BIN : path.join(dir, 'run.mjs'), ...args], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...scannerEnv(), ...env } });
   return [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1] as string);
 }
 
@@ -75,36 +75,47 @@ describe('start-up: small folders are swept and measured without worker threads'
       expect(loaded).not.toContain('parallel.js');
     }
     expect(fs.existsSync(path.join(base, 'offline_incidents/offline_incident_1.txt'))).toBe(false);
-    // inThreadMaxEntries() entries in all (40,000 with the native scanner, 8,000 without): a real
-    // run takes workers; one fewer: none. A dry run and status have their own line,
-    // inThreadMaxEntries(true) (150,000 with the native scanner: it looks at their files a block at
-    // a time, in a thread of its own).
+    // inThreadMaxEntries() entries in all (150,000 with the native scanner, 8,000 without): a
+    // real run, a dry run and status take workers; one fewer: none.
     const big = tempDir();
     fs.mkdirSync(path.join(big, 'offline_incidents'));
     let made = 0;
     const makeUpTo = (n: number): void => {
       for (; made < n; made++) fs.closeSync(fs.openSync(path.join(big, 'offline_incidents', `offline_incident_${made}.txt`), 'w'));
     };
-    const parallel = async (args: string[]): Promise<boolean> => (await loadedModules([...args, '--base-dir', big])).includes('parallel.js');
+    const parallel = async (args: string[], env: Record<string, string> = {}): Promise<boolean> =>
+      (await loadedModules([...args, '--base-dir', big], 'dist', env)).includes('parallel.js');
+    const all = [[], ['--dry-run'], ['status']];
     const max = inThreadMaxEntries();
-    const batchMax = inThreadMaxEntries(true);
     makeUpTo(max - 1);
     // (the files are new: a real run deletes none of them)
-    expect(await parallel([])).toBe(false);
-    expect(await parallel(['--dry-run'])).toBe(false);
+    for (const args of all) expect(await parallel(args)).toBe(false);
     makeUpTo(max);
-    expect(await parallel([])).toBe(true);
-    if (batchMax > max) {
-      expect(await parallel(['--dry-run'])).toBe(false);
-      expect(await parallel(['status'])).toBe(false);
-      makeUpTo(batchMax - 1);
-      expect(await parallel(['--dry-run'])).toBe(false);
-      expect(await parallel(['status'])).toBe(false);
-      makeUpTo(batchMax);
+    for (const args of all) expect(await parallel(args)).toBe(true);
+    expect(fs.readdirSync(path.join(big, 'offline_incidents'))).toHaveLength(max);
+    // VIGINT_CLEANUP_WORKERS_FROM moves the line: at or under the entries, workers; above, none
+    for (const args of all) {
+      expect(await parallel(args, { VIGINT_CLEANUP_WORKERS_FROM: String(max) })).toBe(true);
+      expect(await parallel(args, { VIGINT_CLEANUP_WORKERS_FROM: String(max + 1) })).toBe(false);
+      expect(await parallel(args, { VIGINT_CLEANUP_WORKERS_FROM: '0' })).toBe(true);
     }
-    expect(await parallel(['--dry-run'])).toBe(true);
-    expect(await parallel(['status'])).toBe(true);
-    expect(fs.readdirSync(path.join(big, 'offline_incidents'))).toHaveLength(batchMax);
+  });
+
+  it('VIGINT_CLEANUP_WORKERS_FROM that is not a whole number: a usage error, exit 2, nothing read or deleted', async () => {
+    const base = tempDir();
+    makeTree(base, { 'offline_incidents/offline_incident_1.txt': { ageDays: 40 } });
+    for (const bad of ['lots', '-1', '1.5', '1e5', ' ', '9999999999999999']) {
+      for (const args of [[], ['status']]) {
+        const r = await runCli([...args, '--base-dir', base], { env: { VIGINT_CLEANUP_WORKERS_FROM: bad } });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain(`invalid VIGINT_CLEANUP_WORKERS_FROM '${bad}': expected a whole number of entries, 0 or more`);
+        expect(r.stdout).toBe('');
+      }
+    }
+    expect(fs.existsSync(path.join(base, 'offline_incidents/offline_incident_1.txt'))).toBe(true);
+    // empty: unset, as every other variable
+    const r = await runCli(['--base-dir', base, '--dry-run'], { env: { VIGINT_CLEANUP_WORKERS_FROM: '' } });
+    expect(r.code).toBe(0);
   });
 });
 

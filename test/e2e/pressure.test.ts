@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAutoCleanup } from '../../src/auto.js';
-import { inThreadMaxEntries } from '../../src/thread-choice.js';
 import { isRoot, logLines, runCli } from '../helpers/cli.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { DAY, tempDir } from '../helpers/tree.js';
@@ -106,13 +105,13 @@ describe('--min-free on a real file system', () => {
     expect(lines.every((l) => l.reason === 'disk-pressure')).toBe(true);
   });
 
-  it('in a worker thread too (a folder of inThreadMaxEntries() entries or more): the same choice, every deletion logged', async (ctx) => {
+  it('in a worker thread too (VIGINT_CLEANUP_WORKERS_FROM under the entries): the same choice, every deletion logged', async (ctx) => {
     const disk = smallDisk(16 * MB);
     if (!disk) return ctx.skip(why);
     const byAge = fill(disk);
     // young, empty files: enough entries for worker threads; never deleted (age, --keep-newest)
     const young = new Date(Date.now() - 0.5 * DAY);
-    const youngFiles = inThreadMaxEntries() + 200;
+    const youngFiles = 300;
     for (let i = 0; i < youngFiles; i++) {
       const f = path.join(disk, 'offline_incidents', `offline_incident_young_${i}.txt`);
       fs.closeSync(fs.openSync(f, 'w'));
@@ -120,7 +119,7 @@ describe('--min-free on a real file system', () => {
     }
     const target = free(disk) + 1 * MB - 64 * KB;
     const log = path.join(tempDir(), 'c.log');
-    const r = await runCli(['--base-dir', disk, '--days', '60', '--min-free', `${target}B`, '--json', '--log-file', log]);
+    const r = await runCli(['--base-dir', disk, '--days', '60', '--min-free', `${target}B`, '--json', '--log-file', log], { env: { VIGINT_CLEANUP_WORKERS_FROM: '200' } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(byAge.filter((f) => !fs.existsSync(f))).toEqual(byAge.slice(0, 4));

@@ -55,10 +55,10 @@ export interface Spawned {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function start(args: string[], cwd: string, stdio: 'pipe' | 'ignore-stderr' = 'pipe'): Spawned {
+export function start(args: string[], cwd: string, stdio: 'pipe' | 'ignore-stderr' = 'pipe', env: Record<string, string> = {}): Spawned {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...env },
     stdio: ['ignore', 'pipe', stdio === 'pipe' ? 'pipe' : 'ignore'],
   });
   let stdout = '';

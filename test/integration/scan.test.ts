@@ -13,7 +13,7 @@ import type { CategoryResult } from '../../src/result.js';
 import { systemError } from '../../src/scan-failure.js';
 import { ENOENT } from '../../src/scan-native.js';
 import { forgetListings } from '../../src/read-ahead.js';
-import { entriesUpTo } from '../../src/thread-choice.js';
+import { entriesUpTo } from '../../src/entry-count.js';
 import { loggerLog } from '../../src/sweep-log.js';
 import { type BatchFile, UnlinkBatches } from '../../src/unlink-batch.js';
 import { threadsNamed } from '../helpers/threads.js';
