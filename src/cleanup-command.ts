@@ -60,7 +60,9 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   try {
     // (the count keeps the names it read for this thread's sweep: forgotten in the finally below)
     const dirs = folders(baseDir, categories);
-    const workers = cliWorkers(dirs, workersFrom, classifiers(categories));
+    // (a dry run's files looked at ahead, while the count reads on: see entry-count.ts; a real
+    // run's looks are its batches', each file looked at again right before its unlink)
+    const workers = cliWorkers(dirs, workersFrom, flags.dryRun === true ? classifiers(categories) : undefined);
     const result = await runCleanup({
       baseDir,
       days,

@@ -31,18 +31,24 @@ export function entriesUpTo(
   const endAll = (): void => {
     for (const [, listing] of listings) if (listing.ahead !== undefined) native?.aheadEnd(listing.ahead);
   };
-  for (const [i, dir] of dirs.entries()) {
-    if (native) {
-      const { entries, listing } = countNative(native, dir, limit - count, options.keep === true, options.classify?.[i]);
-      count += entries;
-      if (listing !== undefined) listings.push([dir, listing]);
-    } else {
-      count += countFs(dir, limit - count);
+  try {
+    for (const [i, dir] of dirs.entries()) {
+      if (native) {
+        const { entries, listing } = countNative(native, dir, limit - count, options.keep === true, options.classify?.[i]);
+        count += entries;
+        if (listing !== undefined) listings.push([dir, listing]);
+      } else {
+        count += countFs(dir, limit - count);
+      }
+      if (count >= limit) {
+        endAll();
+        return count;
+      }
     }
-    if (count >= limit) {
-      endAll();
-      return count;
-    }
+  } catch (err) {
+    // (a classifier that throws, no memory: no thread of a listing outlives the count)
+    endAll();
+    throw err;
   }
   // every folder read to its end: their names serve the scans that follow (read-ahead.ts)
   for (const [dir, listing] of listings) keepListing(dir, listing, native as NativeScanner);
@@ -70,11 +76,19 @@ function countFs(dir: string, limit: number): number {
 /**
  * A folder whose size in bytes is above this many per entry of the count's limit is not expected
  * to end before it, and its names are not kept while counting (they would be thrown away, and
- * the memory taken in vain: ~5 MB at 150,000 entries). ext4 takes 8 bytes and the name, rounded up
+ * the memory taken in vain: at 150,000 entries, ~5 MB of names, and with the lookahead ~10 MB of
+ * looks, 64 bytes an entry, and its marks and kinds). ext4 takes 8 bytes and the name, rounded up
  * to 4, per entry, in blocks filled 3/4 or more: 96 bytes allows names of ~60 bytes. A folder that
  * once held many more files keeps its size: its names are read twice, as before.
  */
 const KEEP_BYTES_PER_ENTRY = 96;
+
+/**
+ * Names (and looks) are kept for at most this many entries, whatever the count's limit (a large
+ * VIGINT_CLEANUP_WORKERS_FROM): past it, a folder's names are let go and its scan reads it again,
+ * so that memory stays under ~100 MB (the default line, thread-choice.ts).
+ */
+const KEEP_MAX_ENTRIES = 150_000;
 
 /**
  * `keep`: the names read too, when the folder was read to its end before `limit`; and with
@@ -101,7 +115,8 @@ function countNative(
   let ahead: NativeAhead | undefined;
   try {
     const opened = keep ? folderIdentity(native, folder) : undefined;
-    const identity = opened !== undefined && opened.size <= limit * KEEP_BYTES_PER_ENTRY ? opened : undefined;
+    const keepUpTo = Math.min(limit, KEEP_MAX_ENTRIES);
+    let identity = opened !== undefined && opened.size <= keepUpTo * KEEP_BYTES_PER_ENTRY ? opened : undefined;
     if (identity !== undefined && classify !== undefined) {
       const started = native.aheadStart(folder);
       if (typeof started !== 'number') ahead = started;
@@ -116,6 +131,13 @@ function countNative(
         return listing;
       }
       count += n;
+      if (identity !== undefined && count > keepUpTo) {
+        // (more than may be kept: the names and looks so far let go, the count goes on)
+        identity = undefined;
+        blocks.length = 0;
+        if (ahead !== undefined) native.aheadEnd(ahead);
+        ahead = undefined;
+      }
       if (identity !== undefined) {
         const block = { names: Buffer.from(names.subarray(0, ends[n - 1])), types: types.slice(0, n), ends: ends.slice(0, n), count: n };
         const looked = ahead && lookAhead(native, ahead, block, classify as (name: string) => FileKind | undefined);
@@ -140,6 +162,8 @@ function lookAhead(native: NativeScanner, ahead: NativeAhead, block: Omit<Listed
   const kinds = new Array<FileKind | undefined>(block.count);
   sortBlock(block.names, block.types, block.ends, block.count, classify, marks, kinds);
   const stats = new Float64Array(8 * block.count);
+  // (the thread reads names, ends and marks until the block is waited for: they are this block's
+  // own, never written again nor transferred)
   const index = native.aheadPush(ahead, block.names, block.ends, marks, block.count, stats);
   return index < 0 ? undefined : { marks, kinds, stats, index };
 }

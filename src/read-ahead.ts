@@ -9,7 +9,9 @@
  * with its inode number, has its own), to the times' granularity (a change within the same clock
  * tick as the count's look may not show). Otherwise the scan reads the folder again. A listing
  * used stale can only miss a file (the next run sees it) or name one gone (skipped): each file is
- * looked at by name in the folder opened, and a real run's unlink looks again right before.
+ * looked at by name in the folder opened, and a real run's unlink looks again right before. A dry
+ * run's or status's listing comes with its looks under way since the count (the lookahead, see
+ * entry-count.ts): a file written since shows as the lookahead saw it (a preview's moment).
  */
 import type { FileKind } from './categories.js';
 import type { NativeAhead, NativeFolder, NativeScanner } from './native-scan.js';

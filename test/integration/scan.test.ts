@@ -347,6 +347,17 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
       expect(byName(scan(dir, true, { batch: true }))).toHaveLength(712);
       expect(wait).not.toHaveBeenCalled();
       expect(threadsNamed('vigint-lstat')).toBe(0);
+
+      // a count that fails part-way (here the second folder's classifier throws): the first
+      // folder's lookahead is ended, and the error goes on
+      const other = path.join(tempDir(), 'offline_incidents');
+      fs.mkdirSync(other);
+      fs.writeFileSync(path.join(other, 'offline_incident_1.txt'), '');
+      const boom = (): never => {
+        throw new Error('boom');
+      };
+      expect(() => entriesUpTo([dir, other], 10_000, { keep: true, classify: [classify[0] as (n: string) => undefined, boom] })).toThrow('boom');
+      expect(threadsNamed('vigint-lstat')).toBe(0);
     } finally {
       start.mockRestore();
       many.mockRestore();
