@@ -60,9 +60,9 @@ export async function cleanupCommand(flags: CleanupFlags, ctx: CommandContext): 
   try {
     // (the count keeps the names it read for this thread's sweep: forgotten in the finally below)
     const dirs = folders(baseDir, categories);
-    // (a dry run's files looked at ahead, while the count reads on: see entry-count.ts; a real
-    // run's looks are its batches', each file looked at again right before its unlink)
-    const workers = cliWorkers(dirs, workersFrom, flags.dryRun === true ? classifiers(categories) : undefined);
+    // (the files looked at ahead while the count reads on, see entry-count.ts; a real run chooses
+    // by those looks, and its unlinker looks at each file again right before its unlink)
+    const workers = cliWorkers(dirs, workersFrom, classifiers(categories));
     const result = await runCleanup({
       baseDir,
       days,

@@ -9,9 +9,10 @@
  * with its inode number, has its own), to the times' granularity (a change within the same clock
  * tick as the count's look may not show). Otherwise the scan reads the folder again. A listing
  * used stale can only miss a file (the next run sees it) or name one gone (skipped): each file is
- * looked at by name in the folder opened, and a real run's unlink looks again right before. A dry
- * run's or status's listing comes with its looks under way since the count (the lookahead, see
- * entry-count.ts): a file written since shows as the lookahead saw it (a preview's moment).
+ * looked at by name in the folder opened, and a real run's unlink looks again right before. A
+ * listing comes with its looks under way since the count (the lookahead, see entry-count.ts): a
+ * file written since shows as the lookahead saw it in a dry run or status (a preview's moment);
+ * a real run chooses by that look, and its unlinker's last look keeps the file (`changed`).
  */
 import type { FileKind } from './categories.js';
 import type { NativeAhead, NativeFolder, NativeScanner } from './native-scan.js';
@@ -91,6 +92,11 @@ export function keepListing(dir: string, listing: Listing, native: NativeScanner
   if (before?.ahead !== undefined) native.aheadEnd(before.ahead);
   keptBy = native;
   kept.set(dir, listing);
+}
+
+/** The listing kept for `dir`, left kept (tests: to wait for its looks before changing a file). */
+export function keptListing(dir: string): Listing | undefined {
+  return kept.get(dir);
 }
 
 /** Forgets every listing kept (a command's run is over), and ends their lookaheads' threads. */

@@ -7,7 +7,10 @@ import { type CleanupOptions, runCleanup } from '../../src/cleanup.js';
 import { CleanupError } from '../../src/errors.js';
 import { LOCK_NAME } from '../../src/lock.js';
 import { STATE_NAME } from '../../src/state.js';
-import { nativeScanner } from '../../src/native-scan.js';
+import { categoryById, nameClassifier } from '../../src/categories.js';
+import { entriesUpTo } from '../../src/entry-count.js';
+import { type NativeAhead, nativeScanner } from '../../src/native-scan.js';
+import { forgetListings, keptListing } from '../../src/read-ahead.js';
 import { changesIntoFolders } from '../../src/working-dir.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { threadsNamed } from '../helpers/threads.js';
@@ -36,6 +39,43 @@ function deadPid(): number {
 }
 
 describe('runCleanup', () => {
+  it.skipIf(nativeScanner() === undefined)(
+    "in this thread, chooses by the looks the count set going (its lookahead); a file written since is looked at again right before its unlink, and kept",
+    async () => {
+      const native = nativeScanner();
+      if (native === undefined) throw new Error('not built');
+      const base = tempDir();
+      const spec: Record<string, { ageDays: number; size: number }> = {};
+      for (let i = 0; i < 300; i++) spec[`offline_incidents/offline_incident_${i}.txt`] = { ageDays: 40, size: 10 };
+      makeTree(base, spec, NOW);
+      const dir = path.join(base, 'offline_incidents');
+      const classify = [nameClassifier(categoryById('incidents')), nameClassifier(categoryById('videos'))];
+      expect(entriesUpTo([dir, path.join(base, 'mock_sparse_ai_cloud')], 10_000, { keep: true, classify })).toBe(300);
+      // the lookahead's looks done (its thread may still be at them when the count returns)
+      const listing = keptListing(dir);
+      for (const block of listing?.blocks ?? []) expect(native.aheadWait(listing?.ahead as NativeAhead, block?.looked?.index ?? -1)).toBe(0);
+      // written after the count's look: young now, another change time
+      const changed = path.join(dir, 'offline_incident_7.txt');
+      fs.appendFileSync(changed, 'more');
+      const young = new Date(NOW - DAY);
+      fs.utimesSync(changed, young, young);
+      const wait = vi.spyOn(native, 'aheadWait');
+      try {
+        const { promise, lines } = run(base, { workers: 0 });
+        const result = await promise;
+        expect(wait).toHaveBeenCalled(); // the lookahead's looks were used
+        expect(fs.readdirSync(dir)).toEqual(['offline_incident_7.txt']);
+        expect(result.totals).toMatchObject({ deleted: 299, skipped: 1, failed: 0 });
+        expect(lines.filter((l) => l.msg === 'cleanup: skipped, file changed since the scan').map((l) => l.path)).toEqual([changed]);
+        expect(lines.filter((l) => l.msg === 'cleanup: deleted')).toHaveLength(299);
+        expect(threadsNamed('vigint-lstat')).toBe(0);
+      } finally {
+        wait.mockRestore();
+        forgetListings();
+      }
+    },
+  );
+
   it('deletes exactly the regular files older than the cutoff, to the hour', async () => {
     const base = tempDir();
     makeTree(
