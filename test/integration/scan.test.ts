@@ -323,6 +323,40 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
       expect(wait).toHaveBeenCalled();
       expect(threadsNamed('vigint-lstat')).toBe(0); // ended with the scan
 
+      // a folder's blocks past the first entries (here 100) are handed over only once it is read
+      // to its end: every block still looked at ahead, none by the scan itself
+      const events: string[] = [];
+      const realRead = native.read.bind(native);
+      const realPush = native.aheadPush.bind(native);
+      const read = vi.spyOn(native, 'read').mockImplementation((...a) => {
+        const n = realRead(...a);
+        events.push(n > 0 ? 'read' : 'end');
+        return n;
+      });
+      const push = vi.spyOn(native, 'aheadPush').mockImplementation((...a) => {
+        events.push('push');
+        return realPush(...a);
+      });
+      try {
+        wait.mockClear();
+        expect(entriesUpTo([dir], 10_000, { keep: true, classify, lookWhileCounting: 1 })).toBe(entries);
+        // the first block handed over as it was read, the others after the end
+        expect(events.slice(0, 2)).toEqual(['read', 'push']);
+        const end = events.indexOf('end');
+        expect(events.slice(2, end).every((e) => e === 'read')).toBe(true);
+        expect(events.slice(end + 1).every((e) => e === 'push')).toBe(true);
+        expect(push.mock.calls.length).toBe(events.filter((e) => e === 'read').length);
+        expect(push.mock.calls.length).toBeGreaterThan(1);
+        read.mockRestore();
+        expect(byName(scan(dir, true, { batch: true }))).toEqual(files);
+        expect(wait).toHaveBeenCalledTimes(push.mock.calls.length);
+        expect(many).not.toHaveBeenCalled();
+        expect(start).not.toHaveBeenCalled();
+      } finally {
+        read.mockRestore();
+        push.mockRestore();
+      }
+
       // a scan that looks at each file right before its unlink (no batch): the lookahead is ended
       // unused, and the files are the same
       entriesUpTo([dir], 10_000, { keep: true, classify });
