@@ -324,17 +324,31 @@ static void *helper(void *arg) {
 }
 
 /*
+ * References to argv[keep[i]], the buffers a job's threads read, that keep them alive until
+ * letGo; false if one cannot be made (then none is held).
+ */
+static bool hold(napi_env env, napi_value *argv, const int keep[4], napi_ref refs[4]) {
+  for (int i = 0; i < 4; i++) {
+    if (napi_create_reference(env, argv[keep[i]], 1, &refs[i]) != napi_ok) {
+      while (i-- > 0) napi_delete_reference(env, refs[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Lets go of what `hold` held. */
+static void letGo(napi_env env, napi_ref refs[4]) {
+  for (int i = 0; i < 4; i++) napi_delete_reference(env, refs[i]);
+}
+
+/*
  * Sets `threads` threads on fn(arg) (the pool's, started as needed), holding argv[keep[i]] until
  * endThreads; false if a reference cannot be made (nothing started). A thread that cannot be
  * started leaves its part to the others, and to the one that ends them.
  */
 static bool startThreads(napi_env env, Threads *t, napi_value *argv, const int keep[4], void *(*fn)(void *), void *arg, int32_t threads) {
-  for (int i = 0; i < 4; i++) {
-    if (napi_create_reference(env, argv[keep[i]], 1, &t->refs[i]) != napi_ok) {
-      while (i-- > 0) napi_delete_reference(env, t->refs[i]);
-      return false;
-    }
-  }
+  if (!hold(env, argv, keep, t->refs)) return false;
   if (!t->ready) {
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->wake, NULL);
@@ -368,7 +382,7 @@ static void endThreads(napi_env env, Threads *t) {
   pthread_mutex_lock(&t->lock);
   while (t->working > 0) pthread_cond_wait(&t->done, &t->lock);
   pthread_mutex_unlock(&t->lock);
-  for (int i = 0; i < 4; i++) napi_delete_reference(env, t->refs[i]);
+  letGo(env, t->refs);
   t->busy = false;
 }
 
@@ -430,35 +444,44 @@ static bool namesWithin(const char *names, size_t namesLen, const int32_t *ends,
 }
 
 /*
- * The arguments of lstatMany and lstatStart: (folder, names, ends: Int32Array, marks: Uint8Array,
- * count, out: Float64Array(8 * count)[, threads]), checked, into `work`; `threads` lessened to
- * one per MIN_SHARE marked entries (at least one), at most MAX_THREADS. False: thrown.
+ * A block's arguments, argv[1] to argv[5] of lstatMany, lstatStart and aheadPush: names, ends:
+ * Int32Array, marks: Uint8Array, count, out: Float64Array(8 * count), each marked name within
+ * `names` and NUL-ended; into `work` (its fd and its next chunk left to the caller), with how
+ * many are marked. False: bad arguments (nothing thrown).
  */
-static bool workOf(napi_env env, napi_callback_info info, napi_value *argv, Folder **folder, Work *work, int32_t *threadsOut) {
-  size_t argc = 7;
+static bool blockOf(napi_env env, napi_value *argv, Work *work, int32_t *marked) {
   char *names;
   size_t namesLen, endsLen, marksLen, outLen;
   void *endsData, *marksData, *outData;
-  int32_t count, threads = 1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return invalid(env), false;
-  Folder *f = folderOf(env, argv[0]);
-  if (f == NULL || !bytesOf(env, argv[1], &names, &namesLen) || !arrayOf(env, argv[2], napi_int32_array, &endsData, &endsLen) ||
+  int32_t count;
+  if (!bytesOf(env, argv[1], &names, &namesLen) || !arrayOf(env, argv[2], napi_int32_array, &endsData, &endsLen) ||
       !arrayOf(env, argv[3], napi_uint8_array, &marksData, &marksLen) || napi_get_value_int32(env, argv[4], &count) != napi_ok || count < 0 ||
       (size_t)count > endsLen || (size_t)count > marksLen || !arrayOf(env, argv[5], napi_float64_array, &outData, &outLen) ||
-      outLen < (size_t)count * 8 || (argc > 6 && (napi_get_value_int32(env, argv[6], &threads) != napi_ok || threads < 1)))
+      outLen < (size_t)count * 8 || !namesWithin(names, namesLen, endsData, marksData, count, marked))
+    return false;
+  work->names = names;
+  work->ends = endsData;
+  work->marks = marksData;
+  work->out = outData;
+  work->count = count;
+  return true;
+}
+
+/*
+ * The arguments of lstatMany and lstatStart: (folder, the block (blockOf)[, threads]), checked,
+ * into `work`; `threads` lessened to one per MIN_SHARE marked entries (at least one), at most
+ * MAX_THREADS. False: thrown.
+ */
+static bool workOf(napi_env env, napi_callback_info info, napi_value *argv, Folder **folder, Work *work, int32_t *threadsOut) {
+  size_t argc = 7;
+  int32_t threads = 1, marked = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return invalid(env), false;
+  Folder *f = folderOf(env, argv[0]);
+  if (f == NULL || !blockOf(env, argv, work, &marked) || (argc > 6 && (napi_get_value_int32(env, argv[6], &threads) != napi_ok || threads < 1)))
     return invalid(env), false;
-  const int32_t *ends = endsData;
-  const uint8_t *marks = marksData;
-  int32_t marked = 0;
-  if (!namesWithin(names, namesLen, ends, marks, count, &marked)) return invalid(env), false;
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (threads > marked / MIN_SHARE) threads = marked / MIN_SHARE > 0 ? marked / MIN_SHARE : 1;
   work->fd = f->fd;
-  work->names = names;
-  work->ends = ends;
-  work->marks = marks;
-  work->out = outData;
-  work->count = count;
   atomic_init(&work->next, 0);
   *folder = f;
   *threadsOut = threads;
@@ -538,12 +561,7 @@ static napi_value LstatWait(napi_env env, napi_callback_info info) {
  * files, where before the count read the whole folder first with the other core idle.
  */
 typedef struct {
-  const char *names;
-  const int32_t *ends;
-  const uint8_t *marks;
-  double *out;
-  int32_t count;
-  atomic_int next;  /* the next chunk to claim */
+  Work work;        /* in the listing's folder (its fd is the listing's copy) */
   atomic_int left;  /* chunks not yet done */
   bool held;        /* refs still held */
   napi_ref refs[4]; /* names, ends, marks, out */
@@ -569,8 +587,9 @@ static const napi_type_tag AHEAD_TAG = {0x76696769e7f0a1c5ULL, 0x6e745f616865616
 
 /* Claims and does chunks of `b` until none is left to claim (or the listing goes). */
 static void aheadBlockWork(Ahead *a, AheadBlock *b) {
-  for (int32_t from, end; !atomic_load(&a->quit) && claim(&b->next, b->count, CHUNK, &from, &end);) {
-    lookAt(a->fd, b->names, b->ends, b->marks, b->out, from, end);
+  Work *w = &b->work;
+  for (int32_t from, end; !atomic_load(&a->quit) && claim(&w->next, w->count, CHUNK, &from, &end);) {
+    lookAt(w->fd, w->names, w->ends, w->marks, w->out, from, end);
     if (atomic_fetch_sub(&b->left, 1) == 1) {
       pthread_mutex_lock(&a->lock);
       pthread_cond_broadcast(&a->done);
@@ -607,9 +626,7 @@ static void endAhead(napi_env env, Ahead *a) {
   if (a->started) pthread_join(a->thread, NULL);
   for (int32_t i = 0; i < a->pushed; i++) {
     AheadBlock *b = a->blocks[i];
-    if (b->held) {
-      for (int k = 0; k < 4; k++) napi_delete_reference(env, b->refs[k]);
-    }
+    if (b->held) letGo(env, b->refs);
     free(b);
   }
   free(a->blocks);
@@ -661,44 +678,31 @@ static napi_value AheadStart(napi_env env, napi_callback_info info) {
 static napi_value AheadPush(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  char *names;
-  size_t namesLen, endsLen, marksLen, outLen;
-  void *endsData, *marksData, *outData;
-  int32_t count;
+  Work work;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) return invalid(env);
   Ahead *a = aheadOf(env, argv[0]);
-  if (a == NULL || !bytesOf(env, argv[1], &names, &namesLen) || !arrayOf(env, argv[2], napi_int32_array, &endsData, &endsLen) ||
-      !arrayOf(env, argv[3], napi_uint8_array, &marksData, &marksLen) || napi_get_value_int32(env, argv[4], &count) != napi_ok || count < 1 ||
-      (size_t)count > endsLen || (size_t)count > marksLen || !arrayOf(env, argv[5], napi_float64_array, &outData, &outLen) ||
-      outLen < (size_t)count * 8 || !namesWithin(names, namesLen, endsData, marksData, count, NULL))
-    return invalid(env);
+  if (a == NULL || !blockOf(env, argv, &work, NULL) || work.count < 1) return invalid(env);
   if (a->ended) return number(env, -EBADF);
   if (a->pushed == INT32_MAX) return number(env, -ENOMEM);
   AheadBlock *b = calloc(1, sizeof(AheadBlock));
   if (b == NULL) return number(env, -ENOMEM);
   static const int keep[4] = {1, 2, 3, 5};
-  for (int k = 0; k < 4; k++) {
-    if (napi_create_reference(env, argv[keep[k]], 1, &b->refs[k]) != napi_ok) {
-      while (k-- > 0) napi_delete_reference(env, b->refs[k]);
-      free(b);
-      return invalid(env);
-    }
+  if (!hold(env, argv, keep, b->refs)) {
+    free(b);
+    return invalid(env);
   }
   b->held = true;
-  b->names = names;
-  b->ends = endsData;
-  b->marks = marksData;
-  b->out = outData;
-  b->count = count;
-  atomic_init(&b->next, 0);
-  atomic_init(&b->left, (count + CHUNK - 1) / CHUNK);
+  b->work = work;
+  b->work.fd = a->fd;
+  atomic_init(&b->work.next, 0);
+  atomic_init(&b->left, (work.count + CHUNK - 1) / CHUNK);
   pthread_mutex_lock(&a->lock);
   if (a->pushed == a->cap) {
     const int32_t cap = a->cap == 0 ? 64 : a->cap * 2;
     AheadBlock **grown = realloc(a->blocks, (size_t)cap * sizeof *grown);
     if (grown == NULL) {
       pthread_mutex_unlock(&a->lock);
-      for (int k = 0; k < 4; k++) napi_delete_reference(env, b->refs[k]);
+      letGo(env, b->refs);
       free(b);
       return number(env, -ENOMEM);
     }
@@ -738,7 +742,7 @@ static napi_value AheadWait(napi_env env, napi_callback_info info) {
   while (atomic_load(&b->left) > 0) pthread_cond_wait(&a->done, &a->lock);
   pthread_mutex_unlock(&a->lock);
   if (b->held) {
-    for (int k = 0; k < 4; k++) napi_delete_reference(env, b->refs[k]);
+    letGo(env, b->refs);
     b->held = false;
   }
   return number(env, 0);

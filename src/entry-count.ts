@@ -127,6 +127,14 @@ function countNative(
   const blocks: ListedBlock[] = [];
   let count = 0;
   let ahead: NativeAhead | undefined;
+  /** Hands blocks[i] to the lookahead; after one it could not take (no memory), none: the scan looks at those itself. */
+  let handing = true;
+  const handOver = (i: number): void => {
+    const block = blocks[i] as ListedBlock;
+    const looked = handing && ahead !== undefined && classify !== undefined ? lookAhead(native, ahead, block, classify) : undefined;
+    if (looked === undefined) handing = false;
+    else blocks[i] = { ...block, looked };
+  };
   try {
     const opened = keep ? folderIdentity(native, folder) : undefined;
     const keepUpTo = Math.min(limit, KEEP_MAX_ENTRIES);
@@ -141,13 +149,7 @@ function countNative(
       if (n === 0) {
         if (identity === undefined) return { entries: count };
         // read to its end below the line: the blocks not handed over yet are, now
-        for (let i = 0; ahead !== undefined && i < blocks.length; i++) {
-          const block = blocks[i] as ListedBlock;
-          if (block.looked !== undefined) continue;
-          const looked = lookAhead(native, ahead, block, classify as (name: string) => FileKind | undefined);
-          if (looked === undefined) break; // (no memory: the scan looks at the rest itself)
-          blocks[i] = { ...block, looked };
-        }
+        for (let i = 0; i < blocks.length; i++) if ((blocks[i] as ListedBlock).looked === undefined) handOver(i);
         const listing = { entries: count, listing: { ...identity, blocks, ahead } };
         ahead = undefined; // (the listing's now)
         return listing;
@@ -161,14 +163,8 @@ function countNative(
         ahead = undefined;
       }
       if (identity !== undefined) {
-        const block = { names: Buffer.from(names.subarray(0, ends[n - 1])), types: types.slice(0, n), ends: ends.slice(0, n), count: n };
-        const looked = ahead && count - n < whileCounting ? lookAhead(native, ahead, block, classify as (name: string) => FileKind | undefined) : undefined;
-        if (ahead !== undefined && looked === undefined && count - n < whileCounting) {
-          // (no memory for one more block: the scan looks at the rest itself)
-          native.aheadEnd(ahead);
-          ahead = undefined;
-        }
-        blocks.push(looked === undefined ? block : { ...block, looked });
+        blocks.push({ names: Buffer.from(names.subarray(0, ends[n - 1])), types: types.slice(0, n), ends: ends.slice(0, n), count: n });
+        if (count - n < whileCounting) handOver(blocks.length - 1);
       }
     }
     return { entries: count };

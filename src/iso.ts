@@ -5,7 +5,24 @@
  * few hundred days at most.
  */
 const DAY = 86_400_000;
-const dayPrefix = new Map<number, string>();
+
+/** A day's date part (`2026-12-06T`), as text and bytes; null for a year outside 0000-9999, which has its own form. */
+type DayPart = { readonly text: string; readonly bytes: Buffer } | null;
+const dayParts = new Map<number, DayPart>();
+
+/** The date part of day number `day` (days since the epoch), cached. */
+function dayPart(day: number): DayPart {
+  let part = dayParts.get(day);
+  if (part === undefined) {
+    const date = new Date(day * DAY);
+    const year = date.getUTCFullYear();
+    const text = year >= 0 && year <= 9999 ? date.toISOString().slice(0, 11) : undefined;
+    part = text === undefined ? null : { text, bytes: Buffer.from(text) };
+    if (dayParts.size > 4096) dayParts.clear();
+    dayParts.set(day, part);
+  }
+  return part;
+}
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
@@ -13,29 +30,20 @@ const pad3 = (n: number): string => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${
 export function isoString(ms: number): string {
   const whole = Math.trunc(ms);
   const day = Math.floor(whole / DAY);
-  let prefix = dayPrefix.get(day);
-  if (prefix === undefined) {
-    const date = new Date(day * DAY);
-    // years outside 0000-9999 have their own form: let Date write them
-    if (date.getUTCFullYear() < 0 || date.getUTCFullYear() > 9999) return new Date(whole).toISOString();
-    if (dayPrefix.size > 4096) dayPrefix.clear();
-    prefix = date.toISOString().slice(0, 11);
-    dayPrefix.set(day, prefix);
-  }
+  const part = dayPart(day);
+  // years outside 0000-9999 have their own form: let Date write them
+  if (part === null) return new Date(whole).toISOString();
   let rest = whole - day * DAY;
   const h = Math.floor(rest / 3_600_000);
   rest -= h * 3_600_000;
   const m = Math.floor(rest / 60_000);
   rest -= m * 60_000;
   const s = Math.floor(rest / 1000);
-  return `${prefix}${pad2(h)}:${pad2(m)}:${pad2(s)}.${pad3(rest - s * 1000)}Z`;
+  return `${part.text}${pad2(h)}:${pad2(m)}:${pad2(s)}.${pad3(rest - s * 1000)}Z`;
 }
 
 /** pino's `timestamp` option: `,"time":"<ISO>"`, as pino.stdTimeFunctions.isoTime, faster. */
 export const isoTimestamp = (): string => `,"time":"${isoString(Date.now())}"`;
-
-/** The date parts of isoInto's, as bytes, per day; null for a year outside 0000-9999. */
-const dayBytes = new Map<number, Buffer | null>();
 
 /**
  * isoString(ms)'s bytes, written into `buf` at `at` (24 of them; the caller makes room): the new
@@ -45,15 +53,9 @@ const dayBytes = new Map<number, Buffer | null>();
 export function isoInto(ms: number, buf: Buffer, at: number): number {
   const whole = Math.trunc(ms);
   const day = Math.floor(whole / DAY);
-  let prefix = dayBytes.get(day);
-  if (prefix === undefined) {
-    const date = new Date(day * DAY);
-    const year = date.getUTCFullYear();
-    prefix = year >= 0 && year <= 9999 ? Buffer.from(date.toISOString().slice(0, 11)) : null;
-    if (dayBytes.size > 4096) dayBytes.clear();
-    dayBytes.set(day, prefix);
-  }
-  if (prefix === null) return -1;
+  const part = dayPart(day);
+  if (part === null) return -1;
+  const prefix = part.bytes;
   for (let i = 0; i < 11; i++) buf[at + i] = prefix[i] as number;
   let rest = whole - day * DAY;
   const h = Math.floor(rest / 3_600_000);
