@@ -61,6 +61,9 @@ export interface SweepOptions {
   readonly beforeRecheck?: (file: ScannedFile) => void;
 }
 
+/** step's answer when the run is told to stop. */
+const STOPPED = Symbol('stopped');
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -170,107 +173,153 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
 
   let sliceStart = performance.now();
   let seen = 0;
-  let stopped = false;
   // A dry run looks at a block of files at a time, in the folder opened (see scanNative); so does a
   // real run whose unlinks go in batches, which look at each file again, by the name its unlink
   // is given, right before it (unlink-batch.ts).
   const batchScan = dryRun || unlinks.checksAgain;
-  try {
-    for (const item of scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: batchScan })) {
-      if (shouldStop()) break;
+  const scan = scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: batchScan });
+
+  // What each file ends with: new holds taken (a long stretch without old files still takes them
+  // soon: `hold add` waits for that), the lines written out when too many wait, progress told, and
+  // the event loop's turn once a slice is over. Undefined, or what to await before the next file.
+  let tailDue = false;
+  const tail = (): Promise<void> | undefined => {
+    if (holds !== undefined && !dryRun && (seen & 255) === 0 && holds.changed()) return adoptHolds(holds).then(afterHolds);
+    return afterHolds();
+  };
+  const afterHolds = (): Promise<void> | undefined => {
+    const lines = log.backpressure();
+    return lines === undefined ? afterLines() : lines.then(afterLines);
+  };
+  const afterLines = (): Promise<void> | undefined => {
+    if ((seen & 1023) === 0) options.onProgress?.(result);
+    if (options.sliceMs === undefined || (seen & 15) !== 0 || performance.now() - sliceStart < options.sliceMs) return undefined;
+    return yieldToEventLoop().then(() => {
+      sliceStart = performance.now();
+    });
+  };
+
+  /**
+   * Goes through the scan's files, synchronously, up to the next one a real run is to delete
+   * (returned, for the loop below), something to await (returned), the stop (STOPPED) or the
+   * scan's end (undefined). Everything else a file can be (young, future, failed, held, a dry
+   * run's old file) is counted and logged here. (One small function without awaits, called again
+   * and again, rather than one loop in the async function: a dry run of 100,000 files, ~6% less
+   * time: V8 compiles it sooner and smaller, and has no on-stack replacement to make.)
+   */
+  const step = (): ScannedFile | Promise<void> | typeof STOPPED | undefined => {
+    for (;;) {
+      if (tailDue) {
+        tailDue = false;
+        const wait = tail();
+        if (wait !== undefined) return wait;
+      }
+      const next = scan.next();
+      if (next.done === true) return undefined;
+      if (shouldStop()) return STOPPED;
+      const item = next.value;
       seen++;
-      // (`break file`: done with this file; the loop's tail below still runs)
-      file: if ('failure' in item) {
+      tailDue = true;
+      if ('failure' in item) {
         fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
-      } else {
-        result.found++;
-        result.bytesFound += item.size;
-        result.kinds[item.kind]++;
-        let verdict = decide(item.mtimeMs, cutoff, startMs);
-        if (pressure && verdict === 'delete' && (item.mtimeMs < pressure.notBefore || (item.mtimeMs >= pressure.boundaryMs && pressure.budget.left <= 0))) {
-          verdict = 'keep';
-        }
-        if (verdict !== 'delete' || dryRun) left(item.mtimeMs);
-        if (verdict === 'future') {
-          result.future++;
-        } else if (verdict === 'delete') {
-          if (dryRun) {
-            if (holds === undefined || !isHeld(holds, item)) {
-              const bytes = frees(item);
-              if (pressure) pressure.budget.left -= bytes;
-              result.toDelete++;
-              result.bytesToDelete += bytes;
-              log.file(wouldMsg, prefix, item.name, item.size, item.mtimeMs, true, false, reason);
-            }
-          } else {
-            // (the common case, room to spare, costs no await)
-            // `fresh`: nothing was awaited since the scan's own lstat of this file, by the name its
-            // unlink is given, a few instructions ago in this same synchronous step: a second look
-            // would see the same. Or the unlink goes in a batch, which looks again right before it.
-            let fresh = options.beforeRecheck === undefined && (!batchScan || unlinks.checksAgain);
-            if (log.room() - unlinks.inFlight <= 0) {
-              fresh = false;
-              if (!(await mayDelete())) {
-                stopped = true;
-                break;
-              }
-            }
-            if (shouldStop()) break;
-            if (holds !== undefined) {
-              if (holds.changed()) {
-                fresh = false;
-                await adoptHolds(holds);
-              }
-              if (isHeld(holds, item)) break file;
-            }
-            result.toDelete++;
-            result.bytesToDelete += frees(item);
-            if (fresh) {
-              const freed = frees(item);
-              if (pressure) pressure.budget.left -= freed;
-              unlinks.unlink(item, freed);
-              while (unlinks.full()) await unlinks.settled();
-              break file;
-            }
-            options.beforeRecheck?.(item);
-            let now: fs.Stats | undefined;
-            try {
-              now = fs.lstatSync(item.at, { throwIfNoEntry: false });
-            } catch (err) {
-              fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
-              break file;
-            }
-            if (now === undefined) {
-              result.skipped++;
-              log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
-            } else if (!stillDeletable(item, lookOf(now), cutoff)) {
-              changed(item, lookOf(now).mtimeMs);
-            } else {
-              // Space comes back only when the last link goes: a file with other links frees nothing.
-              const freed = frees(now);
-              if (pressure) pressure.budget.left -= freed;
-              unlinks.unlink(item, freed);
-              while (unlinks.full()) await unlinks.settled();
-            }
-          }
+        continue;
+      }
+      result.found++;
+      result.bytesFound += item.size;
+      result.kinds[item.kind]++;
+      let verdict = decide(item.mtimeMs, cutoff, startMs);
+      if (pressure && verdict === 'delete' && (item.mtimeMs < pressure.notBefore || (item.mtimeMs >= pressure.boundaryMs && pressure.budget.left <= 0))) {
+        verdict = 'keep';
+      }
+      if (verdict === 'delete' && !dryRun) return item;
+      left(item.mtimeMs);
+      if (verdict === 'future') result.future++;
+      if (verdict !== 'delete' || (holds !== undefined && isHeld(holds, item))) continue;
+      const bytes = frees(item);
+      if (pressure) pressure.budget.left -= bytes;
+      result.toDelete++;
+      result.bytesToDelete += bytes;
+      log.file(wouldMsg, prefix, item.name, item.size, item.mtimeMs, true, false, reason);
+    }
+  };
+
+  let stopped = false;
+  try {
+    for (;;) {
+      const got = step();
+      if (got === undefined) break;
+      if (got === STOPPED) {
+        stopped = true;
+        break;
+      }
+      if (got instanceof Promise) {
+        await got;
+        continue;
+      }
+      // an old file of a real run: deleted, unless it is held now or changed since its look
+      const item = got;
+      // (the common case, room to spare, costs no await)
+      // `fresh`: nothing was awaited since the scan's own lstat of this file, by the name its
+      // unlink is given, a few instructions ago in this same synchronous step: a second look
+      // would see the same. Or the unlink goes in a batch, which looks again right before it.
+      let fresh = options.beforeRecheck === undefined && (!batchScan || unlinks.checksAgain);
+      if (log.room() - unlinks.inFlight <= 0) {
+        fresh = false;
+        if (!(await mayDelete())) {
+          stopped = true;
+          break;
         }
       }
-      // A long stretch without old files still takes new holds soon (`hold add` waits for that).
-      if (holds !== undefined && !dryRun && (seen & 255) === 0 && holds.changed()) await adoptHolds(holds);
-      const lines = log.backpressure();
-      if (lines) await lines;
-      if ((seen & 1023) === 0) options.onProgress?.(result);
-      if (options.sliceMs !== undefined && (seen & 15) === 0 && performance.now() - sliceStart >= options.sliceMs) {
-        await yieldToEventLoop();
-        sliceStart = performance.now();
+      if (shouldStop()) {
+        stopped = true;
+        break;
+      }
+      if (holds !== undefined) {
+        if (holds.changed()) {
+          fresh = false;
+          await adoptHolds(holds);
+        }
+        if (isHeld(holds, item)) continue;
+      }
+      result.toDelete++;
+      result.bytesToDelete += frees(item);
+      if (fresh) {
+        const freed = frees(item);
+        if (pressure) pressure.budget.left -= freed;
+        unlinks.unlink(item, freed);
+        while (unlinks.full()) await unlinks.settled();
+        continue;
+      }
+      options.beforeRecheck?.(item);
+      let now: fs.Stats | undefined;
+      try {
+        now = fs.lstatSync(item.at, { throwIfNoEntry: false });
+      } catch (err) {
+        fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
+        continue;
+      }
+      if (now === undefined) {
+        result.skipped++;
+        log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+      } else if (!stillDeletable(item, lookOf(now), cutoff)) {
+        changed(item, lookOf(now).mtimeMs);
+      } else {
+        // Space comes back only when the last link goes: a file with other links frees nothing.
+        const freed = frees(now);
+        if (pressure) pressure.budget.left -= freed;
+        unlinks.unlink(item, freed);
+        while (unlinks.full()) await unlinks.settled();
       }
     }
   } catch (err) {
     // (nothing queued starts; what is under way is waited for and reported)
+    scan.return();
     dropQueued();
     await unlinks.drain();
     throw err;
   }
+  // (the folder is closed before anything is awaited, as leaving a for-of loop would)
+  scan.return();
   // Told to stop: no new deletion starts (those queued in a batch are not); those under way finish.
   // (A log that cannot be written has had its queue run already: mayDelete waits for it.)
   if (stopped || shouldStop()) dropQueued();

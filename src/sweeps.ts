@@ -58,11 +58,15 @@ export async function sweepHere({ options, control, cutoff, startMs, onFailure, 
   const writer = options.log?.writer;
   // (the CLI only: bare names, as its workers use; the working directory is put back at the end)
   const home = options.chdir === true ? process.cwd() : undefined;
+  // (made once for every folder: a function made per folder, called per file, has V8 throw away
+  // the sweep's compiled code when the second folder starts)
+  const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;
+  const onProgress = options.onProgress;
+  const progress = onProgress && ((soFar: CategoryResult): void => onProgress(soFar.id, soFar));
   try {
     for (const id of options.categories) {
       const category = categoryById(id);
       const dir = path.join(options.baseDir, category.folder);
-      const onProgress = options.onProgress;
       categories[id] = await sweepCategory(category, dir, {
         fromCwd: home !== undefined && enter(dir),
         cutoff,
@@ -72,8 +76,8 @@ export async function sweepHere({ options, control, cutoff, startMs, onFailure, 
         onFailure,
         concurrency: options.concurrency,
         sliceMs: options.sliceMs,
-        shouldStop: () => Atomics.load(control, STOP) !== 0,
-        onProgress: onProgress && ((soFar) => onProgress(id, soFar)),
+        shouldStop,
+        onProgress: progress,
         beforeRecheck: options.beforeRecheck,
         holds,
       });
