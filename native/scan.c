@@ -2,11 +2,12 @@
  * vigint_scan: a folder's names and its files' lstat, without the objects Node makes for them (a
  * Dirent per name; a Stats with four Dates per lstat), a block of files at a time in threads of
  * its own; and a real run's unlinks, a batch at a time in threads of their own, each file looked at
- * again right before. The one native part of vigint-cleanup, used by src/scan.ts and
- * src/unlinks.ts when it is built (npm install builds it; scripts/native.js) and not turned off
- * with VIGINT_CLEANUP_NATIVE=0; without it the scan reads folders with Node's fs, the same names in
- * the same order, to the same result, and unlinks one file at a time. Why, with figures: README,
- * "Performance".
+ * again right before; and the log line of each file a sweep deletes (fileLine). The one native
+ * part of vigint-cleanup, used by src/scan.ts, src/unlinks.ts and src/log-line.ts when it is built
+ * (npm install builds it; scripts/native.js) and not turned off with VIGINT_CLEANUP_NATIVE=0;
+ * without it the scan reads folders with Node's fs, the same names in the same order, to the same
+ * result, unlinks one file at a time, and the lines are made in JavaScript, the same bytes. Why,
+ * with figures: README, "Performance".
  *
  * It builds no path and follows no symlink but the folder itself (as opendir). It unlinks only the
  * paths it is given, each only while it is still the regular file the caller chose (unlinkStart).
@@ -926,8 +927,117 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * The log line of one file (src/log-line.ts, fileLineInto, whose bytes these are to the byte):
+ * `start`, the path (`folder` and the file's name), `","size":`, the size, `,"mtime":"`, the
+ * mtime as Date#toISOString writes it, `end`. A sweep writes one per old file; made here, a line
+ * costs one call instead of ~1 us of JavaScript that V8 has yet to compile when a run is short.
+ */
+
+/* Days since 1970-01-01 as a civil date (H. Hinnant's days_from_civil, inverted). */
+static void civil(int64_t days, int64_t *y, int *m, int *d) {
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  int64_t doe = days - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+static char *digitsOf(char *to, uint64_t n, int width) {
+  char tmp[24];
+  int len = 0;
+  do {
+    tmp[len++] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  while (len < width) tmp[len++] = '0';
+  while (len > 0) *to++ = tmp[--len];
+  return to;
+}
+
+/* ms as Date#toISOString (24 bytes), or NULL for a time outside the years 0000-9999 (it has its own form). */
+static char *isoOf(char *to, double ms) {
+  if (!(ms > -62167219200001.0 && ms < 253402300800000.0)) return NULL;
+  int64_t whole = (int64_t)ms; /* (toward zero, as Math.trunc) */
+  int64_t day = whole / 86400000;
+  int64_t rest = whole % 86400000;
+  if (rest < 0) {
+    rest += 86400000;
+    day--;
+  }
+  int64_t y;
+  int m, d;
+  civil(day, &y, &m, &d);
+  if (y < 0 || y > 9999) return NULL;
+  to = digitsOf(to, (uint64_t)y, 4);
+  *to++ = '-';
+  to = digitsOf(to, (uint64_t)m, 2);
+  *to++ = '-';
+  to = digitsOf(to, (uint64_t)d, 2);
+  *to++ = 'T';
+  to = digitsOf(to, (uint64_t)(rest / 3600000), 2);
+  *to++ = ':';
+  to = digitsOf(to, (uint64_t)(rest / 60000 % 60), 2);
+  *to++ = ':';
+  to = digitsOf(to, (uint64_t)(rest / 1000 % 60), 2);
+  *to++ = '.';
+  to = digitsOf(to, (uint64_t)(rest % 1000), 3);
+  *to++ = 'Z';
+  return to;
+}
+
+/*
+ * fileLine(buf, at, start, folder, name, size, mtimeMs, end) -> the line's end in buf, or -1 when
+ * it cannot be made so (nothing to use past `at`): a name with a character JSON escapes or that is
+ * not printable ASCII, a size that is not a safe integer >= 0, an mtime outside the years
+ * 0000-9999, or not room enough in buf. `folder` is taken as it is (its caller checked it).
+ */
+static napi_value FileLine(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  char *buf, *start, *folder, *end;
+  size_t bufLen, startLen, folderLen, endLen, nameLen;
+  int64_t at;
+  double size, ms;
+  napi_valuetype nameType;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8 || !bytesOf(env, argv[0], &buf, &bufLen) ||
+      napi_get_value_int64(env, argv[1], &at) != napi_ok || at < 0 || (size_t)at > bufLen || !bytesOf(env, argv[2], &start, &startLen) ||
+      !bytesOf(env, argv[3], &folder, &folderLen) || napi_typeof(env, argv[4], &nameType) != napi_ok || nameType != napi_string ||
+      napi_get_value_double(env, argv[5], &size) != napi_ok || napi_get_value_double(env, argv[6], &ms) != napi_ok || !bytesOf(env, argv[7], &end, &endLen))
+    return invalid(env);
+  if (!(size >= 0 && size <= 9007199254740991.0) || size != (double)(uint64_t)size) return number(env, -1);
+  /* 9 and 10: the text between path and size, size and mtime; 16 digits of size at most; 24 of mtime */
+  size_t fixed = startLen + folderLen + 9 + 16 + 10 + 24 + endLen;
+  if ((size_t)at + fixed + 2 > bufLen) return number(env, -1);
+  size_t room = bufLen - (size_t)at - fixed; /* for the name's bytes and the NUL napi writes after them */
+  char *to = buf + at;
+  memcpy(to, start, startLen);
+  to += startLen;
+  memcpy(to, folder, folderLen);
+  to += folderLen;
+  /* the name's UTF-8 bytes, in place; one that filled the room may have been cut: declined */
+  if (napi_get_value_string_utf8(env, argv[4], to, room, &nameLen) != napi_ok) return invalid(env);
+  if (nameLen + 1 >= room) return number(env, -1);
+  for (size_t i = 0; i < nameLen; i++) {
+    unsigned char c = (unsigned char)to[i];
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return number(env, -1);
+  }
+  to += nameLen;
+  memcpy(to, "\",\"size\":", 9);
+  to = digitsOf(to + 9, (uint64_t)size, 1);
+  memcpy(to, ",\"mtime\":\"", 10);
+  to = isoOf(to + 10, ms);
+  if (to == NULL) return number(env, -1);
+  memcpy(to, end, endLen);
+  return number(env, (double)(to + endLen - buf));
+}
+
 NAPI_MODULE_INIT() {
-  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"lstatStart", LstatStart}, {"lstatWait", LstatWait}, {"close", Close}, {"unlinker", NewUnlinker}, {"unlinkStart", UnlinkStart}, {"unlinkWait", UnlinkWait}, {"unlinkEnd", UnlinkEnd}, {"aheadStart", AheadStart}, {"aheadPush", AheadPush}, {"aheadWait", AheadWait}, {"aheadEnd", AheadEnd}};
+  static const struct { const char *name; napi_callback fn; } all[] = {{"open", Open}, {"read", Read}, {"lstat", Lstat}, {"lstatMany", LstatMany}, {"lstatStart", LstatStart}, {"lstatWait", LstatWait}, {"close", Close}, {"unlinker", NewUnlinker}, {"unlinkStart", UnlinkStart}, {"unlinkWait", UnlinkWait}, {"unlinkEnd", UnlinkEnd}, {"aheadStart", AheadStart}, {"aheadPush", AheadPush}, {"aheadWait", AheadWait}, {"aheadEnd", AheadEnd}, {"fileLine", FileLine}};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, all[i].name, NAPI_AUTO_LENGTH, all[i].fn, NULL, &fn) != napi_ok ||

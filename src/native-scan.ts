@@ -51,6 +51,11 @@ export interface NativeScanner {
   aheadWait(ahead: NativeAhead, index: number): number;
   /** Ends the lookahead's thread and lets its buffers go (at once; again: nothing). */
   aheadEnd(ahead: NativeAhead): void;
+  /**
+   * LineFormat.fileLineInto's line, made here: written into `buf` at `at`, its end returned, or -1
+   * when it cannot be made so (see native/scan.c). `folder`: printable ASCII that JSON leaves as it is.
+   */
+  fileLine(buf: Buffer, at: number, start: Buffer, folder: Buffer, name: string, size: number, mtimeMs: number, end: Buffer): number;
   /** An unlinker: a real run's deletions a batch at a time, in threads of their own (native/scan.c). */
   unlinker(): NativeUnlinker;
   /**
@@ -91,7 +96,7 @@ export function nativeScanner(): NativeScanner | undefined {
   if (addon === undefined) {
     try {
       addon = createRequire(import.meta.url)(ADDON) as NativeScanner;
-      if (typeof addon.aheadEnd !== 'function') {
+      if (typeof addon.fileLine !== 'function') {
         // a build older than this source, not built again since: Node's fs does the work
         addon = null;
         process.emitWarning(`${ADDON} is older than the program and is not used (scans are slower): run npm install to build it again`);

@@ -6,8 +6,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { LineFormat, mtimeText } from '../../src/log-line.js';
 import { LogWriter } from '../../src/log-writer.js';
 import { isoTimestamp } from '../../src/iso.js';
+import { nativeScanner, useNative } from '../../src/native-scan.js';
 import { type LogSink, openLogSink } from '../../src/log.js';
 import { tempDir } from '../helpers/tree.js';
+
+const NATIVE_OFF = process.env.VIGINT_CLEANUP_NATIVE === '0';
+/** The two ways a file's line is made right into a buffer: by the native scanner's fileLine, or in JavaScript. */
+const lineMakers = NATIVE_OFF ? ['JavaScript'] : ['native', 'JavaScript'];
 
 const noTime = (l: string | undefined) => l?.replace(/"time":"[^"]+"/, '"time":"T"').trimEnd();
 
@@ -74,8 +79,9 @@ describe('log lines without pino', () => {
     expect(ours).toHaveLength(8);
   });
 
-  it("a file's line made right into the writer's buffer is fileLine's, byte for byte, in order", () => {
+  it.each(lineMakers)("a file's line made right into the writer's buffer (%s) is fileLine's, byte for byte, in order", (maker) => {
     const now = vi.spyOn(Date, 'now');
+    useNative(maker === 'native');
     try {
       const format = new LineFormat('info');
       const reference = new LineFormat('info');
@@ -138,7 +144,44 @@ describe('log lines without pino', () => {
       expect(buf.toString('utf8', 10, end)).toBe(format.fileLine('m', '/a/b', 1, mtimeText(0), false));
     } finally {
       now.mockRestore();
+      useNative(!NATIVE_OFF);
     }
+  });
+
+  it.runIf(!NATIVE_OFF)("the native scanner's lines are the JavaScript ones for 100,000 random sizes and times, and decline the same", () => {
+    expect(nativeScanner()).toBeDefined();
+    const now = vi.spyOn(Date, 'now').mockReturnValue(Date.UTC(2026, 11, 6, 12));
+    const format = new LineFormat('info');
+    const a = Buffer.alloc(1024);
+    const b = Buffer.alloc(1024);
+    // (a seeded generator: a failure can be run again)
+    let seed = 42;
+    const random = (): number => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const times = [0, -0, -1, 0.5, -0.5, 999.999, -62_167_219_200_000, -62_167_219_200_000.5, -62_167_219_200_001, 253_402_300_799_999.9, 253_402_300_800_000, Number.NaN, Number.POSITIVE_INFINITY, -8.64e15, 8.64e15];
+    const sizes = [0, -0, 1, 9, 10, 2 ** 53 - 1, 2 ** 53, -1, 0.5, Number.NaN];
+    const names = ['b.mp4', '', 'x y!#$%&()*+,-./0189:;<=>?@AZ[]^_`az{|}~.json', 'a"b', 'a\\b', 'tab\t', 'caf\u00e9', '\u2028', '\ud800', 'x'.repeat(300)];
+    let declined = 0;
+    for (let i = 0; i < 100_000; i++) {
+      // times and sizes of every scale, both signs, with fractions; and the edge cases above
+      const mtimeMs = i < times.length ? (times[i] as number) : (random() - 0.3) * 10 ** (random() * 16) * (random() < 0.5 ? 1 : 1.0001);
+      const size = i < sizes.length ? (sizes[i] as number) : Math.floor(random() * 10 ** (random() * 16));
+      const name = names[i % names.length] as string;
+      useNative(true);
+      const native = format.fileLineInto(a, 7, 'cleanup: deleted', '/srv/v/', name, size, mtimeMs, i % 3 === 0);
+      useNative(false);
+      const js = format.fileLineInto(b, 7, 'cleanup: deleted', '/srv/v/', name, size, mtimeMs, i % 3 === 0);
+      expect({ i, native, line: a.toString('latin1', 7, Math.max(7, native)) }).toEqual({ i, native: js, line: b.toString('latin1', 7, Math.max(7, js)) });
+      if (js < 0) declined++;
+      else expect(a.toString('latin1', 7, native)).toBe(format.fileLine('cleanup: deleted', `/srv/v/${name}`, size, mtimeText(mtimeMs), i % 3 === 0));
+    }
+    useNative(true);
+    now.mockRestore();
+    // (both kinds were met: lines made, and lines declined)
+    expect(declined).toBeGreaterThan(40_000);
+    expect(declined).toBeLessThan(90_000);
   });
 
   it('write a modification time outside the range of a date as its raw seconds', () => {
