@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type Category, nameClassifier } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
-import type { HoldFollower } from './hold-follow.js';
+import type { Guard, HoldFollower } from './hold-follow.js';
 import { decide, stillDeletable } from './plan.js';
 import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
-import { type ScannedFile, type Shard, freedBlocks, lookOf, scanFolder } from './scan.js';
+import { type ScanFailure, type ScannedFile, type Shard, freedBlocks, lookOf, scanFolder } from './scan.js';
 import type { SweepLog } from './sweep-log.js';
 import { Unlinks } from './unlinks.js';
 import { folderPrefix } from './working-dir.js';
@@ -65,163 +65,180 @@ export interface SweepOptions {
 const STOPPED = Symbol('stopped');
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const never = (): boolean => false;
 
 /**
  * Scans one category folder and carries out the planner's verdicts, file by file: the dry run
  * takes the same path and stops short of the last look and the unlink. Right before an unlink the
  * file is looked at again (lstat); if it is no longer the same old regular file it is skipped.
  */
-export async function sweepCategory(category: Category, dir: string, options: SweepOptions): Promise<CategoryResult> {
-  const { cutoff, startMs, dryRun, log, onFailure } = options;
-  const shouldStop = options.shouldStop ?? (() => false);
-  const result = emptyCategoryResult(category.id, dir);
-  const fail = (record: FailureRecord, msg: string): void => {
-    result.failed++;
-    log.warn({ path: record.path, code: record.code, err: record.message }, msg);
-    onFailure(record);
-  };
+export function sweepCategory(category: Category, dir: string, options: SweepOptions): Promise<CategoryResult> {
+  return new FolderSweep(category, dir, options).run();
+}
 
-  // (a file's path is this and its name, as the scan makes it)
-  const prefix = folderPrefix(dir);
-  const pressure = options.pressure;
-  const reason = pressure ? 'disk-pressure' : undefined;
-  const deletedMsg = pressure ? 'cleanup: deleted (disk pressure)' : 'cleanup: deleted';
-  const wouldMsg = pressure ? 'cleanup: would delete (disk pressure)' : 'cleanup: would delete (dry run)';
-  /** What deleting the file frees: for disk pressure, its blocks; else its size. Nothing while other links remain. */
-  const frees = (look: { size: number; blocks: number; nlink: number }): number => (pressure ? freedBlocks(look) : look.nlink > 1 ? 0 : look.size);
-  // (a file chosen and changed since: kept, as the last look below keeps it)
-  const changed = (file: ScannedFile, mtimeMs: number): void => {
-    left(mtimeMs);
-    result.skipped++;
-    log.warn({ path: file.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
-  };
-  // (batches of unlinks in threads of the native scanner's own: not with the test seam below)
-  const batch = dryRun || options.beforeRecheck !== undefined ? undefined : { cutoff, changed };
-  const unlinks = new Unlinks<ScannedFile>(options.concurrency, (file, freed, err) => {
-    if (!err) {
-      result.deleted++;
-      result.bytesFreed += freed;
-      log.file(deletedMsg, prefix, file.name, file.size, file.mtimeMs, false, true, reason);
-    } else if (err.code === 'ENOENT') {
-      result.skipped++;
-      log.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
-    } else {
-      left(file.mtimeMs);
-      fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
-    }
-  }, batch);
-  /** Waits until one more deletion may start; false: the log cannot be written, stop deleting. */
-  const mayDelete = async (): Promise<boolean> => {
-    while (log.room() - unlinks.inFlight <= 0) {
-      if (unlinks.inFlight > 0) await unlinks.settled();
-      else if ((await log.makeRoom()) === 'stop') return false;
-    }
-    return true;
-  };
-
-  const holds = options.holds;
-  const folder = category.folder;
-  /** A file that stays in the folder (young, held, skipped, failed; every file of a dry run). */
-  const left = (mtimeMs: number): void => {
-    if (result.oldestMtimeMs === null || mtimeMs < result.oldestMtimeMs) result.oldestMtimeMs = mtimeMs;
-  };
-  // the holds' check for this folder, looked up again when the holds change
-  let guard = holds?.guard;
-  let heldIn = guard?.inFolder(folder);
-  /** True (and the file counted and logged) when a hold keeps it. */
-  const isHeld = (follower: HoldFollower, file: ScannedFile): boolean => {
-    if (follower.guard !== guard) {
-      guard = follower.guard;
-      heldIn = guard.inFolder(folder);
-    }
-    const hold = (heldIn as (name: string) => string | undefined)(file.name);
-    if (hold === undefined) return false;
-    left(file.mtimeMs);
-    result.held++;
-    result.bytesHeld += file.size;
-    log.info({ path: file.path, hold }, 'cleanup: kept (on hold)');
-    return true;
-  };
-
+/**
+ * One folder's sweep. A class, not closures made per folder: V8 compiles its methods once for
+ * every folder of a run (a function made per folder and called per file had the sweep's compiled
+ * code thrown away when the second folder began: compiled 5-8 times in a dry run of 100,000 files).
+ */
+class FolderSweep {
+  private readonly result: CategoryResult;
+  private readonly folder: string;
+  /** A file's path is this and its name, as the scan makes it. */
+  private readonly prefix: string;
+  private readonly reason: string | undefined;
+  private readonly deletedMsg: string;
+  private readonly wouldMsg: string;
+  private readonly shouldStop: () => boolean;
+  private readonly unlinks: Unlinks<ScannedFile>;
   /**
-   * Takes the new holds. No unlink under way is left once they are acknowledged; the files queued
-   * in a batch and not started are taken back, and those the new holds keep are kept.
+   * A dry run looks at a block of files at a time, in the folder opened (see scanNative); so does
+   * a real run whose unlinks go in batches, which look at each file again, by the name its unlink
+   * is given, right before it (unlink-batch.ts).
    */
-  const adoptHolds = async (follower: HoldFollower): Promise<void> => {
-    const queued = unlinks.takeQueued();
+  private readonly batchScan: boolean;
+  private readonly scan: Generator<ScannedFile | ScanFailure, void, undefined>;
+  // the holds' check for this folder, looked up again when the holds change
+  private guard: Guard | undefined;
+  private heldIn: ((name: string) => string | undefined) | undefined;
+  private sliceStart = performance.now();
+  private seen = 0;
+  /** The file before has its tail still to run (see tail). */
+  private tailDue = false;
+
+  constructor(
+    category: Category,
+    private readonly dir: string,
+    private readonly options: SweepOptions,
+  ) {
+    const { dryRun, cutoff, pressure } = options;
+    this.result = emptyCategoryResult(category.id, dir);
+    this.prefix = folderPrefix(dir);
+    this.reason = pressure ? 'disk-pressure' : undefined;
+    this.deletedMsg = pressure ? 'cleanup: deleted (disk pressure)' : 'cleanup: deleted';
+    this.wouldMsg = pressure ? 'cleanup: would delete (disk pressure)' : 'cleanup: would delete (dry run)';
+    this.shouldStop = options.shouldStop ?? never;
+    // (batches of unlinks in threads of the native scanner's own: not with the test seam)
+    const batch = dryRun || options.beforeRecheck !== undefined ? undefined : { cutoff, changed: (file: ScannedFile, mtimeMs: number) => this.changed(file, mtimeMs) };
+    this.unlinks = new Unlinks<ScannedFile>(options.concurrency, (file, freed, err) => this.unlinked(file, freed, err), batch);
+    this.guard = options.holds?.guard;
+    this.heldIn = this.guard?.inFolder(category.folder);
+    this.folder = category.folder;
+    this.batchScan = dryRun || this.unlinks.checksAgain;
+    this.scan = scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: this.batchScan });
+  }
+
+  async run(): Promise<CategoryResult> {
+    const { options, unlinks, result } = this;
+    const { holds, pressure, cutoff } = options;
+    let stopped = false;
+    try {
+      for (;;) {
+        const got = this.step();
+        if (got === undefined) break;
+        if (got === STOPPED) {
+          stopped = true;
+          break;
+        }
+        if (got instanceof Promise) {
+          await got;
+          continue;
+        }
+        // an old file of a real run: deleted, unless it is held now or changed since its look
+        const item = got;
+        // (the common case, room to spare, costs no await)
+        // `fresh`: nothing was awaited since the scan's own lstat of this file, by the name its
+        // unlink is given, a few instructions ago in this same synchronous step: a second look
+        // would see the same. Or the unlink goes in a batch, which looks again right before it.
+        let fresh = options.beforeRecheck === undefined && (!this.batchScan || unlinks.checksAgain);
+        if (options.log.room() - unlinks.inFlight <= 0) {
+          fresh = false;
+          if (!(await this.mayDelete())) {
+            stopped = true;
+            break;
+          }
+        }
+        if (this.shouldStop()) {
+          stopped = true;
+          break;
+        }
+        if (holds !== undefined) {
+          if (holds.changed()) {
+            fresh = false;
+            await this.adoptHolds(holds);
+          }
+          if (this.isHeld(holds, item)) continue;
+        }
+        result.toDelete++;
+        result.bytesToDelete += this.frees(item);
+        if (fresh) {
+          const freed = this.frees(item);
+          if (pressure) pressure.budget.left -= freed;
+          unlinks.unlink(item, freed);
+          while (unlinks.full()) await unlinks.settled();
+          continue;
+        }
+        options.beforeRecheck?.(item);
+        let now: fs.Stats | undefined;
+        try {
+          now = fs.lstatSync(item.at, { throwIfNoEntry: false });
+        } catch (err) {
+          this.fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
+          continue;
+        }
+        if (now === undefined) {
+          result.skipped++;
+          options.log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+        } else if (!stillDeletable(item, lookOf(now), cutoff)) {
+          this.changed(item, lookOf(now).mtimeMs);
+        } else {
+          // Space comes back only when the last link goes: a file with other links frees nothing.
+          const freed = this.frees(now);
+          if (pressure) pressure.budget.left -= freed;
+          unlinks.unlink(item, freed);
+          while (unlinks.full()) await unlinks.settled();
+        }
+      }
+    } catch (err) {
+      // (nothing queued starts; what is under way is waited for and reported)
+      this.scan.return();
+      this.dropQueued();
+      await unlinks.drain();
+      throw err;
+    }
+    // (the folder is closed before anything is awaited, as leaving a for-of loop would)
+    this.scan.return();
+    // Told to stop: no new deletion starts (those queued in a batch are not); those under way finish.
+    // (A log that cannot be written has had its queue run already: mayDelete waits for it.)
+    if (stopped || this.shouldStop()) this.dropQueued();
     await unlinks.drain();
-    follower.adopt();
-    for (const { file, freed } of queued) {
-      if (isHeld(follower, file)) notToDelete(freed);
-      else unlinks.unlink(file, freed);
-    }
-  };
-  /** A file counted as to delete, taken back from the queue before its unlink started. */
-  const notToDelete = (freed: number): void => {
-    result.toDelete--;
-    result.bytesToDelete -= freed;
-    if (pressure) pressure.budget.left += freed;
-  };
-
-  /** Files queued and not started when the run stops: not deleted, so not counted as to delete. */
-  const dropQueued = (): void => {
-    for (const { file, freed } of unlinks.takeQueued()) {
-      notToDelete(freed);
-      left(file.mtimeMs);
-    }
-  };
-
-  let sliceStart = performance.now();
-  let seen = 0;
-  // A dry run looks at a block of files at a time, in the folder opened (see scanNative); so does a
-  // real run whose unlinks go in batches, which look at each file again, by the name its unlink
-  // is given, right before it (unlink-batch.ts).
-  const batchScan = dryRun || unlinks.checksAgain;
-  const scan = scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: batchScan });
-
-  // What each file ends with: new holds taken (a long stretch without old files still takes them
-  // soon: `hold add` waits for that), the lines written out when too many wait, progress told, and
-  // the event loop's turn once a slice is over. Undefined, or what to await before the next file.
-  let tailDue = false;
-  const tail = (): Promise<void> | undefined => {
-    if (holds !== undefined && !dryRun && (seen & 255) === 0 && holds.changed()) return adoptHolds(holds).then(afterHolds);
-    return afterHolds();
-  };
-  const afterHolds = (): Promise<void> | undefined => {
-    const lines = log.backpressure();
-    return lines === undefined ? afterLines() : lines.then(afterLines);
-  };
-  const afterLines = (): Promise<void> | undefined => {
-    if ((seen & 1023) === 0) options.onProgress?.(result);
-    if (options.sliceMs === undefined || (seen & 15) !== 0 || performance.now() - sliceStart < options.sliceMs) return undefined;
-    return yieldToEventLoop().then(() => {
-      sliceStart = performance.now();
-    });
-  };
+    return result;
+  }
 
   /**
    * Goes through the scan's files, synchronously, up to the next one a real run is to delete
-   * (returned, for the loop below), something to await (returned), the stop (STOPPED) or the
-   * scan's end (undefined). Everything else a file can be (young, future, failed, held, a dry
-   * run's old file) is counted and logged here. (One small function without awaits, called again
-   * and again, rather than one loop in the async function: a dry run of 100,000 files, ~6% less
-   * time: V8 compiles it sooner and smaller, and has no on-stack replacement to make.)
+   * (returned, for run()), something to await (returned), the stop (STOPPED) or the scan's end
+   * (undefined). Everything else a file can be (young, future, failed, held, a dry run's old
+   * file) is counted and logged here. (One small function without awaits, called again and
+   * again, rather than one loop in the async function: V8 compiles it sooner and smaller.)
    */
-  const step = (): ScannedFile | Promise<void> | typeof STOPPED | undefined => {
+  private step(): ScannedFile | Promise<void> | typeof STOPPED | undefined {
+    const { options, result } = this;
+    const { cutoff, startMs, dryRun, pressure, holds } = options;
     for (;;) {
-      if (tailDue) {
-        tailDue = false;
-        const wait = tail();
+      if (this.tailDue) {
+        this.tailDue = false;
+        const wait = this.tail();
         if (wait !== undefined) return wait;
       }
-      const next = scan.next();
+      const next = this.scan.next();
       if (next.done === true) return undefined;
-      if (shouldStop()) return STOPPED;
+      if (this.shouldStop()) return STOPPED;
       const item = next.value;
-      seen++;
-      tailDue = true;
+      this.seen++;
+      this.tailDue = true;
       if ('failure' in item) {
-        fail(item.failure, item.failure.path === dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
+        this.fail(item.failure, item.failure.path === this.dir ? 'cleanup: could not read folder' : 'cleanup: could not read file');
         continue;
       }
       result.found++;
@@ -232,97 +249,136 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
         verdict = 'keep';
       }
       if (verdict === 'delete' && !dryRun) return item;
-      left(item.mtimeMs);
+      this.left(item.mtimeMs);
       if (verdict === 'future') result.future++;
-      if (verdict !== 'delete' || (holds !== undefined && isHeld(holds, item))) continue;
-      const bytes = frees(item);
+      if (verdict !== 'delete' || (holds !== undefined && this.isHeld(holds, item))) continue;
+      const bytes = this.frees(item);
       if (pressure) pressure.budget.left -= bytes;
       result.toDelete++;
       result.bytesToDelete += bytes;
-      log.file(wouldMsg, prefix, item.name, item.size, item.mtimeMs, true, false, reason);
+      options.log.file(this.wouldMsg, this.prefix, item.name, item.size, item.mtimeMs, true, false, this.reason);
     }
-  };
-
-  let stopped = false;
-  try {
-    for (;;) {
-      const got = step();
-      if (got === undefined) break;
-      if (got === STOPPED) {
-        stopped = true;
-        break;
-      }
-      if (got instanceof Promise) {
-        await got;
-        continue;
-      }
-      // an old file of a real run: deleted, unless it is held now or changed since its look
-      const item = got;
-      // (the common case, room to spare, costs no await)
-      // `fresh`: nothing was awaited since the scan's own lstat of this file, by the name its
-      // unlink is given, a few instructions ago in this same synchronous step: a second look
-      // would see the same. Or the unlink goes in a batch, which looks again right before it.
-      let fresh = options.beforeRecheck === undefined && (!batchScan || unlinks.checksAgain);
-      if (log.room() - unlinks.inFlight <= 0) {
-        fresh = false;
-        if (!(await mayDelete())) {
-          stopped = true;
-          break;
-        }
-      }
-      if (shouldStop()) {
-        stopped = true;
-        break;
-      }
-      if (holds !== undefined) {
-        if (holds.changed()) {
-          fresh = false;
-          await adoptHolds(holds);
-        }
-        if (isHeld(holds, item)) continue;
-      }
-      result.toDelete++;
-      result.bytesToDelete += frees(item);
-      if (fresh) {
-        const freed = frees(item);
-        if (pressure) pressure.budget.left -= freed;
-        unlinks.unlink(item, freed);
-        while (unlinks.full()) await unlinks.settled();
-        continue;
-      }
-      options.beforeRecheck?.(item);
-      let now: fs.Stats | undefined;
-      try {
-        now = fs.lstatSync(item.at, { throwIfNoEntry: false });
-      } catch (err) {
-        fail({ path: item.path, code: errnoCode(err), message: errorMessage(err) }, 'cleanup: could not check file');
-        continue;
-      }
-      if (now === undefined) {
-        result.skipped++;
-        log.info({ path: item.path, reason: 'gone' }, 'cleanup: skipped, already gone');
-      } else if (!stillDeletable(item, lookOf(now), cutoff)) {
-        changed(item, lookOf(now).mtimeMs);
-      } else {
-        // Space comes back only when the last link goes: a file with other links frees nothing.
-        const freed = frees(now);
-        if (pressure) pressure.budget.left -= freed;
-        unlinks.unlink(item, freed);
-        while (unlinks.full()) await unlinks.settled();
-      }
-    }
-  } catch (err) {
-    // (nothing queued starts; what is under way is waited for and reported)
-    scan.return();
-    dropQueued();
-    await unlinks.drain();
-    throw err;
   }
-  // (the folder is closed before anything is awaited, as leaving a for-of loop would)
-  scan.return();
-  // Told to stop: no new deletion starts (those queued in a batch are not); those under way finish.
-  // (A log that cannot be written has had its queue run already: mayDelete waits for it.)
-  if (stopped || shouldStop()) dropQueued();
-  await unlinks.drain();
-  return result;
+
+  /**
+   * What each file ends with: new holds taken (a long stretch without old files still takes them
+   * soon: `hold add` waits for that), the lines written out when too many wait, progress told, and
+   * the event loop's turn once a slice is over. Undefined, or what to await before the next file.
+   */
+  private tail(): Promise<void> | undefined {
+    const holds = this.options.holds;
+    if (holds !== undefined && !this.options.dryRun && (this.seen & 255) === 0 && holds.changed()) {
+      return this.adoptHolds(holds).then(() => this.afterHolds());
+    }
+    return this.afterHolds();
+  }
+
+  private afterHolds(): Promise<void> | undefined {
+    const lines = this.options.log.backpressure();
+    return lines === undefined ? this.afterLines() : lines.then(() => this.afterLines());
+  }
+
+  private afterLines(): Promise<void> | undefined {
+    const { onProgress, sliceMs } = this.options;
+    if ((this.seen & 1023) === 0) onProgress?.(this.result);
+    if (sliceMs === undefined || (this.seen & 15) !== 0 || performance.now() - this.sliceStart < sliceMs) return undefined;
+    return yieldToEventLoop().then(() => {
+      this.sliceStart = performance.now();
+    });
+  }
+
+  private fail(record: FailureRecord, msg: string): void {
+    this.result.failed++;
+    this.options.log.warn({ path: record.path, code: record.code, err: record.message }, msg);
+    this.options.onFailure(record);
+  }
+
+  /** What deleting the file frees: for disk pressure, its blocks; else its size. Nothing while other links remain. */
+  private frees(look: { size: number; blocks: number; nlink: number }): number {
+    return this.options.pressure ? freedBlocks(look) : look.nlink > 1 ? 0 : look.size;
+  }
+
+  /** A file chosen and changed since: kept, as the last look keeps it. */
+  private changed(file: ScannedFile, mtimeMs: number): void {
+    this.left(mtimeMs);
+    this.result.skipped++;
+    this.options.log.warn({ path: file.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
+  }
+
+  /** An unlink's outcome. */
+  private unlinked(file: ScannedFile, freed: number, err: NodeJS.ErrnoException | null): void {
+    const { result, options } = this;
+    if (!err) {
+      result.deleted++;
+      result.bytesFreed += freed;
+      options.log.file(this.deletedMsg, this.prefix, file.name, file.size, file.mtimeMs, false, true, this.reason);
+    } else if (err.code === 'ENOENT') {
+      result.skipped++;
+      options.log.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
+    } else {
+      this.left(file.mtimeMs);
+      this.fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
+    }
+  }
+
+  /** Waits until one more deletion may start; false: the log cannot be written, stop deleting. */
+  private async mayDelete(): Promise<boolean> {
+    const { log } = this.options;
+    while (log.room() - this.unlinks.inFlight <= 0) {
+      if (this.unlinks.inFlight > 0) await this.unlinks.settled();
+      else if ((await log.makeRoom()) === 'stop') return false;
+    }
+    return true;
+  }
+
+  /** A file that stays in the folder (young, held, skipped, failed; every file of a dry run). */
+  private left(mtimeMs: number): void {
+    const oldest = this.result.oldestMtimeMs;
+    if (oldest === null || mtimeMs < oldest) this.result.oldestMtimeMs = mtimeMs;
+  }
+
+  /** True (and the file counted and logged) when a hold keeps it. */
+  private isHeld(follower: HoldFollower, file: ScannedFile): boolean {
+    if (follower.guard !== this.guard) {
+      this.guard = follower.guard;
+      this.heldIn = this.guard.inFolder(this.folder);
+    }
+    const hold = (this.heldIn as (name: string) => string | undefined)(file.name);
+    if (hold === undefined) return false;
+    this.left(file.mtimeMs);
+    this.result.held++;
+    this.result.bytesHeld += file.size;
+    this.options.log.info({ path: file.path, hold }, 'cleanup: kept (on hold)');
+    return true;
+  }
+
+  /**
+   * Takes the new holds. No unlink under way is left once they are acknowledged; the files queued
+   * in a batch and not started are taken back, and those the new holds keep are kept.
+   */
+  private async adoptHolds(follower: HoldFollower): Promise<void> {
+    const queued = this.unlinks.takeQueued();
+    await this.unlinks.drain();
+    follower.adopt();
+    for (const { file, freed } of queued) {
+      if (this.isHeld(follower, file)) this.notToDelete(freed);
+      else this.unlinks.unlink(file, freed);
+    }
+  }
+
+  /** A file counted as to delete, taken back from the queue before its unlink started. */
+  private notToDelete(freed: number): void {
+    this.result.toDelete--;
+    this.result.bytesToDelete -= freed;
+    const pressure = this.options.pressure;
+    if (pressure) pressure.budget.left += freed;
+  }
+
+  /** Files queued and not started when the run stops: not deleted, so not counted as to delete. */
+  private dropQueued(): void {
+    for (const { file, freed } of this.unlinks.takeQueued()) {
+      this.notToDelete(freed);
+      this.left(file.mtimeMs);
+    }
+  }
 }
