@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { FileKind } from './categories.js';
-import { type NativeScanner, READ_ENTRIES, READ_NAME_BYTES, batchThreads } from './native-scan.js';
+import { type NativeAhead, type NativeFolder, type NativeScanner, READ_ENTRIES, READ_NAME_BYTES, batchThreads } from './native-scan.js';
 import { escapeRawName } from './raw-names.js';
 import { type ListedBlock, type Listing, sortBlock, takeListing } from './read-ahead.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
@@ -47,6 +47,66 @@ function newBlock(): Block {
 /** Marks the entries of a block read that are looked at (see sortBlock). */
 function sort(b: Block, count: number, classify: (name: string) => FileKind | undefined): void {
   sortBlock(b.names, b.types, b.ends, count, classify, b.marks, b.kinds, b.shown);
+}
+
+/**
+ * Where a scan's blocks come from: the folder itself (native.read, a share of it), or the blocks
+ * its count read and kept (read-ahead.ts). (A class, not closures made per scan: V8 threw the
+ * scan's compiled code away when the second folder's closures came.)
+ */
+class Blocks {
+  /** How many of the listed blocks were taken. */
+  private taken = 0;
+
+  constructor(
+    private readonly native: NativeScanner,
+    private readonly folder: NativeFolder,
+    private readonly dir: string,
+    private readonly shard: Shard | undefined,
+    private readonly classify: (name: string) => FileKind | undefined,
+    private readonly listed: (ListedBlock | undefined)[] | undefined,
+    private readonly lookahead: NativeAhead | undefined,
+  ) {}
+
+  /** The next block's entries into `into`: how many, 0 at the end, or -errno. */
+  read(into: Block): number {
+    const { listed, shard } = this;
+    if (listed === undefined) return this.native.read(this.folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
+    const block = listed[this.taken];
+    if (block === undefined) return 0;
+    listed[this.taken++] = undefined; // (let go as soon as it is copied: ~5 MB at 150,000 names)
+    block.names.copy(into.names);
+    into.types.set(block.types);
+    into.ends.set(block.ends);
+    return block.count;
+  }
+
+  /** Starts the looks at a block's marked entries (lstatStart), in threads, while this one goes on. */
+  lookStart(x: Block, n: number): void {
+    const r = this.native.lstatStart(this.folder, x.names, x.ends, x.marks, n, x.stats, batchThreads());
+    // (one block under way at a time, by construction: a refusal would be a bug, not a folder's state)
+    if (r !== 0) throw systemError(r, 'lstatStart', this.dir);
+  }
+
+  /** The next listed block, its entries looked at (by the lookahead, or now), as the block scanned. */
+  looked(): [Block, number] | undefined {
+    const { listed, native, lookahead } = this;
+    const block = listed?.[this.taken];
+    if (block === undefined) return undefined;
+    (listed as (ListedBlock | undefined)[])[this.taken++] = undefined;
+    const n = block.count;
+    const shown = block.names.toString('utf8', 0, block.ends[n - 1] as number).split('\0');
+    const done = block.looked;
+    if (done !== undefined && lookahead !== undefined && native.aheadWait(lookahead, done.index) === 0) {
+      return [{ names: block.names, types: block.types, ends: block.ends, marks: done.marks, shown, kinds: done.kinds, stats: done.stats }, n];
+    }
+    // not looked at ahead (the lookahead could not take it, or it ended): here, now
+    const x: Block = { names: block.names, types: block.types, ends: block.ends, marks: new Uint8Array(n), shown, kinds: new Array<FileKind | undefined>(n), stats: new Float64Array(8 * n) };
+    sort(x, n, this.classify);
+    const r = native.lstatMany(this.folder, x.names, x.ends, x.marks, n, x.stats, batchThreads());
+    if (r !== 0) throw systemError(r, 'lstatMany', this.dir);
+    return [x, n];
+  }
 }
 
 /**
@@ -98,46 +158,13 @@ export function* scanNative(
     const lookahead = batch ? listing?.ahead : undefined;
     // (a scan that looks at each file right before its unlink has no use for them)
     if (!batch && listing?.ahead !== undefined) native.aheadEnd(listing.ahead);
-    let taken = 0;
-    const read = (into: Block): number => {
-      if (listed === undefined) return native.read(folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
-      const block = listed[taken];
-      if (block === undefined) return 0;
-      listed[taken++] = undefined; // (let go as soon as it is copied: ~5 MB at 150,000 names)
-      block.names.copy(into.names);
-      into.types.set(block.types);
-      into.ends.set(block.ends);
-      return block.count;
-    };
-    /** The next listed block, its entries looked at (by the lookahead, or now), as the block scanned. */
-    const looked = (): [Block, number] | undefined => {
-      const block = listed?.[taken];
-      if (block === undefined) return undefined;
-      (listed as (ListedBlock | undefined)[])[taken++] = undefined;
-      const n = block.count;
-      const shown = block.names.toString('utf8', 0, block.ends[n - 1] as number).split('\0');
-      const done = block.looked;
-      if (done !== undefined && lookahead !== undefined && native.aheadWait(lookahead, done.index) === 0) {
-        return [{ names: block.names, types: block.types, ends: block.ends, marks: done.marks, shown, kinds: done.kinds, stats: done.stats }, n];
-      }
-      // not looked at ahead (the lookahead could not take it, or it ended): here, now
-      const x: Block = { names: block.names, types: block.types, ends: block.ends, marks: new Uint8Array(n), shown, kinds: new Array<FileKind | undefined>(n), stats: new Float64Array(8 * n) };
-      sort(x, n, classify);
-      const r = native.lstatMany(folder, x.names, x.ends, x.marks, n, x.stats, batchThreads());
-      if (r !== 0) throw systemError(r, 'lstatMany', dir);
-      return [x, n];
-    };
-    const first = lookahead !== undefined ? looked() : undefined;
-    let count = first !== undefined ? first[1] : lookahead !== undefined ? 0 : read(b);
+    const blocks = new Blocks(native, folder, dir, shard, classify, listed, lookahead);
+    const first = lookahead !== undefined ? blocks.looked() : undefined;
+    let count = first !== undefined ? first[1] : lookahead !== undefined ? 0 : blocks.read(b);
     if (count > 0 && first === undefined) sort(b, count, classify);
     // a dry run's, status's: the next block is read and sorted while this one's lstats run
     const spare = batch && lookahead === undefined ? newBlock() : undefined;
-    // (one block under way at a time, by construction: a refusal would be a bug, not a folder's state)
-    const start = (x: Block, n: number): void => {
-      const r = native.lstatStart(folder, x.names, x.ends, x.marks, n, x.stats, batchThreads());
-      if (r !== 0) throw systemError(r, 'lstatStart', dir);
-    };
-    if (spare !== undefined && count > 0) start(b, count);
+    if (spare !== undefined && count > 0) blocks.lookStart(b, count);
     for (let cur = first?.[0] ?? b, other = spare; ; ) {
       if (count < 0) {
         yield failure(dir, systemError(count, 'scandir', dir));
@@ -146,10 +173,10 @@ export function* scanNative(
       if (count === 0) return;
       let next = 0;
       if (other !== undefined) {
-        next = read(other);
+        next = blocks.read(other);
         if (next > 0) sort(other, next, classify);
         native.lstatWait(folder);
-        if (next > 0) start(other, next);
+        if (next > 0) blocks.lookStart(other, next);
       }
       for (let i = 0, start = 0; i < count; start = cur.ends[i] as number, i++) {
         if (cur.marks[i] === 0) continue;
@@ -206,11 +233,11 @@ export function* scanNative(
         };
       }
       if (lookahead !== undefined) {
-        const next = looked();
+        const next = blocks.looked();
         if (next === undefined) return;
         [cur, count] = next;
       } else if (other === undefined) {
-        count = read(cur);
+        count = blocks.read(cur);
         if (count > 0) sort(cur, count, classify);
       } else {
         [cur, other] = [other, cur];
