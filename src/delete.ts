@@ -63,6 +63,10 @@ export interface SweepOptions {
 
 /** step's answer when the run is told to stop. */
 const STOPPED = Symbol('stopped');
+/** step's answer when it only hands back, to be called again. */
+const AGAIN = Symbol('again');
+/** step's answer when the last file's tail has something to await (tailAwaited). */
+const TAIL = Symbol('tail');
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const never = (): boolean => false;
@@ -103,7 +107,7 @@ class FolderSweep {
   private heldIn: ((name: string) => string | undefined) | undefined;
   private sliceStart = performance.now();
   private seen = 0;
-  /** The file before has its tail still to run (see tail). */
+  /** The file before has its tail still to run (see tailWaits). */
   private tailDue = false;
 
   constructor(
@@ -136,12 +140,13 @@ class FolderSweep {
       for (;;) {
         const got = this.step();
         if (got === undefined) break;
+        if (got === AGAIN) continue;
         if (got === STOPPED) {
           stopped = true;
           break;
         }
-        if (got instanceof Promise) {
-          await got;
+        if (got === TAIL) {
+          await this.tailAwaited();
           continue;
         }
         // an old file of a real run: deleted, unless it is held now or changed since its look
@@ -217,19 +222,21 @@ class FolderSweep {
 
   /**
    * Goes through the scan's files, synchronously, up to the next one a real run is to delete
-   * (returned, for run()), something to await (returned), the stop (STOPPED) or the scan's end
-   * (undefined). Everything else a file can be (young, future, failed, held, a dry run's old
+   * (returned, for run()), a tail with something to await (TAIL), the stop (STOPPED) or the
+   * scan's end (undefined). Everything else a file can be (young, future, failed, held, a dry run's old
    * file) is counted and logged here. (One small function without awaits, called again and
    * again, rather than one loop in the async function: V8 compiles it sooner and smaller.)
    */
-  private step(): ScannedFile | Promise<void> | typeof STOPPED | undefined {
+  private step(): ScannedFile | typeof TAIL | typeof STOPPED | typeof AGAIN | undefined {
     const { options, result } = this;
     const { cutoff, startMs, dryRun, pressure, holds } = options;
     for (;;) {
       if (this.tailDue) {
         this.tailDue = false;
-        const wait = this.tail();
-        if (wait !== undefined) return wait;
+        if (this.tailWaits()) return TAIL;
+        // (back to run() now and then: V8 then compiles step as a function called again and again,
+        // not as a loop it replaces on the stack, once after each deoptimization)
+        if ((this.seen & 1023) === 0) return AGAIN;
       }
       const next = this.scan.next();
       if (next.done === true) return undefined;
@@ -263,28 +270,32 @@ class FolderSweep {
   /**
    * What each file ends with: new holds taken (a long stretch without old files still takes them
    * soon: `hold add` waits for that), the lines written out when too many wait, progress told, and
-   * the event loop's turn once a slice is over. Undefined, or what to await before the next file.
+   * the event loop's turn once a slice is over. True when something of it is to be awaited (run()
+   * then goes through it all in tailAwaited); else it is done (progress told).
    */
-  private tail(): Promise<void> | undefined {
-    const holds = this.options.holds;
-    if (holds !== undefined && !this.options.dryRun && (this.seen & 255) === 0 && holds.changed()) {
-      return this.adoptHolds(holds).then(() => this.afterHolds());
+  private tailWaits(): boolean {
+    const { holds, dryRun, log, onProgress, sliceMs } = this.options;
+    if (
+      (holds !== undefined && !dryRun && (this.seen & 255) === 0 && holds.changed()) ||
+      log.backlog() ||
+      (sliceMs !== undefined && (this.seen & 15) === 0 && performance.now() - this.sliceStart >= sliceMs)
+    ) {
+      return true;
     }
-    return this.afterHolds();
-  }
-
-  private afterHolds(): Promise<void> | undefined {
-    const lines = this.options.log.backpressure();
-    return lines === undefined ? this.afterLines() : lines.then(() => this.afterLines());
-  }
-
-  private afterLines(): Promise<void> | undefined {
-    const { onProgress, sliceMs } = this.options;
     if ((this.seen & 1023) === 0) onProgress?.(this.result);
-    if (sliceMs === undefined || (this.seen & 15) !== 0 || performance.now() - this.sliceStart < sliceMs) return undefined;
-    return yieldToEventLoop().then(() => {
+    return false;
+  }
+
+  /** The tail of a file (see tailWaits), with what it awaits. */
+  private async tailAwaited(): Promise<void> {
+    const { holds, dryRun, log, onProgress, sliceMs } = this.options;
+    if (holds !== undefined && !dryRun && (this.seen & 255) === 0 && holds.changed()) await this.adoptHolds(holds);
+    if (log.backlog()) await log.drained();
+    if ((this.seen & 1023) === 0) onProgress?.(this.result);
+    if (sliceMs !== undefined && (this.seen & 15) === 0 && performance.now() - this.sliceStart >= sliceMs) {
+      await yieldToEventLoop();
       this.sliceStart = performance.now();
-    });
+    }
   }
 
   private fail(record: FailureRecord, msg: string): void {

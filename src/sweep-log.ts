@@ -18,8 +18,12 @@ export interface SweepLog {
   warn(fields: object, msg: string): void;
   room(): number;
   makeRoom(): 'go' | 'stop' | Promise<'go' | 'stop'>;
-  /** A promise to await when too many lines wait to be written (dry runs); undefined otherwise. */
-  backpressure(): Promise<void> | undefined;
+  /**
+   * True when too many lines wait to be written (a dry run's can outrun the disk): the sweep
+   * awaits `drained()` before its next file. (A log that waits in place, a worker's, says false.)
+   */
+  backlog(): boolean;
+  drained(): Promise<void>;
 }
 
 /** At most this many deleted files may lack their line in the log at any moment (CONTRACT.md). */
@@ -46,7 +50,8 @@ export function writerLog(writer: LogWriter, format: LineFormat): SweepLog {
     room: () => UNLOGGED_MAX - writer.unwritten,
     // Paused: try the write again (deletions may just have freed the space it needed).
     makeRoom: async () => ((await writer.retry()) ? 'go' : 'stop'),
-    backpressure: () => (writer.queuedBytes > HIGH_WATER ? writer.drained() : undefined),
+    backlog: () => writer.queuedBytes > HIGH_WATER,
+    drained: () => writer.drained(),
   };
 }
 
@@ -80,6 +85,7 @@ export function loggerLog(logger: { info(o: object, m: string): void; warn(o: ob
     warn: (fields, msg) => toHost(logger, 'warn', fields, msg),
     room: () => UNLOGGED_MAX,
     makeRoom: () => 'go',
-    backpressure: () => undefined,
+    backlog: () => false,
+    drained: () => Promise.resolve(),
   };
 }

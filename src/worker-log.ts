@@ -75,11 +75,16 @@ export class WorkerLog implements SweepLog {
     return this.waitUntil(deletionsSlot(this.task.index), () => this.room() > 0);
   }
 
-  backpressure(): undefined {
+  /** Waits here (the thread has nothing else to do) while the main thread lags behind: false. */
+  backlog(): false {
     if (this.posted - Atomics.load(this.control, batchesSlot(this.task.index)) > MAX_UNACKED) {
       this.waitUntil(batchesSlot(this.task.index), () => this.posted - Atomics.load(this.control, batchesSlot(this.task.index)) <= MAX_UNACKED);
     }
-    return undefined;
+    return false;
+  }
+
+  drained(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Sends what is batched to the main thread. */
