@@ -65,8 +65,13 @@ class Blocks {
     private readonly shard: Shard | undefined,
     private readonly classify: (name: string) => FileKind | undefined,
     private readonly listed: (ListedBlock | undefined)[] | undefined,
-    private readonly lookahead: NativeAhead | undefined,
+    readonly lookahead: NativeAhead | undefined,
   ) {}
+
+  /** Waits for the looks lookStart started (at once if none are under way). */
+  waitLooks(): void {
+    this.native.lstatWait(this.folder);
+  }
 
   /** The next block's entries into `into`: how many, 0 at the end, or -errno. */
   read(into: Block): number {
@@ -110,6 +115,161 @@ class Blocks {
 }
 
 /**
+ * A folder's files, one at a time (next), from its blocks: what scanNative yields. (A class, not
+ * the generator's own loop: V8 compiles next() as a function called per file, and the end of the
+ * first folder, in the generator's finally, does not throw it away.)
+ */
+class Files {
+  private readonly prefix: string;
+  /** The look at one file (see next): a real run's, or a path too long for a dry run's block look. */
+  private readonly one = new Float64Array(8);
+  /** The block whose files are given, and how many entries it has (0: the end; < 0: -errno). */
+  private cur: Block;
+  private count: number;
+  /** A dry run's, status's: the next block, read and sorted while the looks at this one's files run. */
+  private other: Block | undefined;
+  private otherCount = 0;
+  /** The next entry of `cur`, and where its name starts in `cur.names`. */
+  private i = 0;
+  private start = 0;
+  /** `cur`'s next block is read (and its looks started), or it need not be. */
+  private ahead = false;
+
+  constructor(
+    private readonly blocks: Blocks,
+    private readonly at: {
+      readonly native: NativeScanner;
+      readonly dir: string;
+      readonly fromCwd: boolean;
+      readonly batch: boolean;
+      readonly classify: (name: string) => FileKind | undefined;
+      /** The folder's path as bytes, and a buffer starting with it: a real run's looks name files so (see native/scan.c, lstat). */
+      readonly head: Buffer | undefined;
+      readonly whole: Buffer | undefined;
+    },
+  ) {
+    this.prefix = folderPrefix(at.dir);
+    const first = blocks.lookahead !== undefined ? blocks.looked() : undefined;
+    if (first !== undefined) {
+      [this.cur, this.count] = first;
+    } else {
+      this.cur = newBlock();
+      this.count = blocks.lookahead !== undefined ? 0 : blocks.read(this.cur);
+      if (this.count > 0) sort(this.cur, this.count, at.classify);
+    }
+    this.other = at.batch && blocks.lookahead === undefined ? newBlock() : undefined;
+    if (this.other !== undefined && this.count > 0) blocks.lookStart(this.cur, this.count);
+  }
+
+  /** The next file (or what could not be read), or undefined at the folder's end. */
+  next(): ScannedFile | ScanFailure | undefined {
+    const { native, dir, fromCwd, batch, head, whole } = this.at;
+    for (;;) {
+      if (this.count <= 0) {
+        if (this.count === 0) return undefined;
+        const err = this.count;
+        this.count = 0;
+        return failure(dir, systemError(err, 'scandir', dir));
+      }
+      if (!this.ahead) this.readAhead();
+      const cur = this.cur;
+      const i = this.i;
+      if (i >= this.count) {
+        this.nextBlock();
+        continue;
+      }
+      const start = this.start;
+      this.i = i + 1;
+      this.start = cur.ends[i] as number;
+      if (cur.marks[i] === 0) continue;
+      let name = cur.shown[i] as string;
+      const kind = cur.kinds[i] as FileKind;
+      const end = (cur.ends[i] as number) - 1;
+      let at: string | Buffer = fromCwd ? name : this.prefix + name;
+      if (name.includes('\uFFFD') && !isUtf8(cur.names.subarray(start, end))) {
+        const raw = Buffer.from(cur.names.subarray(start, end));
+        name = escapeRawName(raw);
+        at = head === undefined ? raw : Buffer.concat([head, raw]);
+      }
+      const path = this.prefix + name;
+      let stat = cur.stats;
+      let o = i * 8;
+      // (a dry run's look is in the folder opened; but a path longer than PATH_MAX, which a
+      // real run cannot name, is looked at as the real run would, so that both say the same)
+      if (!batch || (head !== undefined && head.length + (end - start) >= PATH_MAX)) {
+        const one = this.one;
+        stat = one;
+        o = 0;
+        let r: number;
+        if (head === undefined) {
+          r = native.lstat(null, cur.names, start, one);
+        } else if (cur.names.copy(whole as Buffer, head.length, start, end + 1) === end + 1 - start) {
+          r = native.lstat(null, whole as Buffer, 0, one);
+        } else {
+          r = -os.constants.errno.ENAMETOOLONG; // (not on Linux: a name has at most 255 bytes)
+        }
+        if (r < 0) one[0] = r;
+      }
+      const mode = stat[o] as number;
+      if (mode === ENOENT) continue; // gone since the listing
+      if (mode < 0) {
+        // rare: Node's own lstat, for its words (or the file, if it is readable now)
+        const item = nodeLook(name, at, path, kind);
+        if (item !== undefined) return item;
+        continue;
+      }
+      // not a regular file after all (d_type unknown): not ours
+      if ((mode & S_IFMT) !== S_IFREG) continue;
+      return {
+        name,
+        path,
+        at,
+        kind,
+        size: stat[o + 3] as number,
+        blocks: stat[o + 4] as number,
+        nlink: stat[o + 5] as number,
+        isFile: true,
+        dev: stat[o + 1] as number,
+        ino: stat[o + 2] as number,
+        mtimeMs: stat[o + 6] as number,
+        ctimeMs: stat[o + 7] as number,
+      };
+    }
+  }
+
+  /** At a block's start, with a spare block: the next one read and sorted, and its looks started once this one's are done. */
+  private readAhead(): void {
+    this.ahead = true;
+    const other = this.other;
+    if (other === undefined) return;
+    const { blocks } = this;
+    this.otherCount = blocks.read(other);
+    if (this.otherCount > 0) sort(other, this.otherCount, this.at.classify);
+    blocks.waitLooks();
+    if (this.otherCount > 0) blocks.lookStart(other, this.otherCount);
+  }
+
+  /** The block after `cur`, as `cur`. */
+  private nextBlock(): void {
+    const { blocks } = this;
+    this.i = 0;
+    this.start = 0;
+    this.ahead = false;
+    if (blocks.lookahead !== undefined) {
+      const next = blocks.looked();
+      if (next === undefined) this.count = 0;
+      else [this.cur, this.count] = next;
+    } else if (this.other === undefined) {
+      this.count = blocks.read(this.cur);
+      if (this.count > 0) sort(this.cur, this.count, this.at.classify);
+    } else {
+      [this.cur, this.other] = [this.other, this.cur];
+      this.count = this.otherCount;
+    }
+  }
+}
+
+/**
  * scanFolder with the native scanner: the same files, the same failures, in the same order.
  * Names come as bytes, so a name that is not valid UTF-8 is known as it is (no second listing).
  * `batch`: a whole block's files are looked at in one call, in the folder opened, before the
@@ -135,8 +295,6 @@ export function* scanNative(
   let listing: Listing | undefined;
   try {
     const prefix = folderPrefix(dir);
-    const b = newBlock();
-    const one = new Float64Array(8);
     // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
     // folder's path and the name, in `whole`, or the bare name from the working directory.
     const head = fromCwd ? undefined : Buffer.from(prefix);
@@ -158,92 +316,8 @@ export function* scanNative(
     const lookahead = batch ? listing?.ahead : undefined;
     // (a scan that looks at each file right before its unlink has no use for them)
     if (!batch && listing?.ahead !== undefined) native.aheadEnd(listing.ahead);
-    const blocks = new Blocks(native, folder, dir, shard, classify, listed, lookahead);
-    const first = lookahead !== undefined ? blocks.looked() : undefined;
-    let count = first !== undefined ? first[1] : lookahead !== undefined ? 0 : blocks.read(b);
-    if (count > 0 && first === undefined) sort(b, count, classify);
-    // a dry run's, status's: the next block is read and sorted while this one's lstats run
-    const spare = batch && lookahead === undefined ? newBlock() : undefined;
-    if (spare !== undefined && count > 0) blocks.lookStart(b, count);
-    for (let cur = first?.[0] ?? b, other = spare; ; ) {
-      if (count < 0) {
-        yield failure(dir, systemError(count, 'scandir', dir));
-        return;
-      }
-      if (count === 0) return;
-      let next = 0;
-      if (other !== undefined) {
-        next = blocks.read(other);
-        if (next > 0) sort(other, next, classify);
-        native.lstatWait(folder);
-        if (next > 0) blocks.lookStart(other, next);
-      }
-      for (let i = 0, start = 0; i < count; start = cur.ends[i] as number, i++) {
-        if (cur.marks[i] === 0) continue;
-        let name = cur.shown[i] as string;
-        const kind = cur.kinds[i] as FileKind;
-        const end = (cur.ends[i] as number) - 1;
-        let at: string | Buffer = fromCwd ? name : prefix + name;
-        if (name.includes('\uFFFD') && !isUtf8(cur.names.subarray(start, end))) {
-          const raw = Buffer.from(cur.names.subarray(start, end));
-          name = escapeRawName(raw);
-          at = head === undefined ? raw : Buffer.concat([head, raw]);
-        }
-        const path = prefix + name;
-        let stat = cur.stats;
-        let o = i * 8;
-        // (a dry run's look is in the folder opened; but a path longer than PATH_MAX, which a
-        // real run cannot name, is looked at as the real run would, so that both say the same)
-        if (!batch || (head !== undefined && head.length + (end - start) >= PATH_MAX)) {
-          stat = one;
-          o = 0;
-          let r: number;
-          if (head === undefined) {
-            r = native.lstat(null, cur.names, start, one);
-          } else if (cur.names.copy(whole as Buffer, head.length, start, end + 1) === end + 1 - start) {
-            r = native.lstat(null, whole as Buffer, 0, one);
-          } else {
-            r = -os.constants.errno.ENAMETOOLONG; // (not on Linux: a name has at most 255 bytes)
-          }
-          if (r < 0) one[0] = r;
-        }
-        const mode = stat[o] as number;
-        if (mode === ENOENT) continue; // gone since the listing
-        if (mode < 0) {
-          // rare: Node's own lstat, for its words (or the file, if it is readable now)
-          const item = nodeLook(name, at, path, kind);
-          if (item !== undefined) yield item;
-          continue;
-        }
-        // not a regular file after all (d_type unknown): not ours
-        if ((mode & S_IFMT) !== S_IFREG) continue;
-        yield {
-          name,
-          path,
-          at,
-          kind,
-          size: stat[o + 3] as number,
-          blocks: stat[o + 4] as number,
-          nlink: stat[o + 5] as number,
-          isFile: true,
-          dev: stat[o + 1] as number,
-          ino: stat[o + 2] as number,
-          mtimeMs: stat[o + 6] as number,
-          ctimeMs: stat[o + 7] as number,
-        };
-      }
-      if (lookahead !== undefined) {
-        const next = blocks.looked();
-        if (next === undefined) return;
-        [cur, count] = next;
-      } else if (other === undefined) {
-        count = blocks.read(cur);
-        if (count > 0) sort(cur, count, classify);
-      } else {
-        [cur, other] = [other, cur];
-        count = next;
-      }
-    }
+    const files = new Files(new Blocks(native, folder, dir, shard, classify, listed, lookahead), { native, dir, fromCwd, batch, classify, head, whole });
+    for (let file = files.next(); file !== undefined; file = files.next()) yield file;
   } finally {
     if (listing?.ahead !== undefined) native.aheadEnd(listing.ahead);
     native.close(folder);
