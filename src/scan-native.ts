@@ -163,18 +163,17 @@ class Files {
 
   /** The next file (or what could not be read), or undefined at the folder's end. */
   next(): ScannedFile | ScanFailure | undefined {
-    const { native, dir, fromCwd, batch, head, whole } = this.at;
+    const { native, fromCwd, batch, head, whole } = this.at;
     for (;;) {
-      if (this.count <= 0) {
-        if (this.count === 0) return undefined;
-        const err = this.count;
-        this.count = 0;
-        return failure(dir, systemError(err, 'scandir', dir));
-      }
+      // (both tests made for every file: V8 compiles them with what it saw, and the end of the
+      // folder, met once, costs no deoptimization)
+      const count = this.count;
+      if (count < 0) return this.failed(count);
+      if (count === 0) return undefined;
       if (!this.ahead) this.readAhead();
       const cur = this.cur;
       const i = this.i;
-      if (i >= this.count) {
+      if (i >= count) {
         this.nextBlock();
         continue;
       }
@@ -235,6 +234,12 @@ class Files {
         ctimeMs: stat[o + 7] as number,
       };
     }
+  }
+
+  /** The folder could not be read on (-errno): its one failure, and the end. */
+  private failed(err: number): ScanFailure {
+    this.count = 0;
+    return failure(this.at.dir, systemError(err, 'scandir', this.at.dir));
   }
 
   /** At a block's start, with a spare block: the next one read and sorted, and its looks started once this one's are done. */
