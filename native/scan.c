@@ -1010,18 +1010,24 @@ static napi_value FileLine(napi_env env, napi_callback_info info) {
       napi_get_value_double(env, argv[5], &size) != napi_ok || napi_get_value_double(env, argv[6], &ms) != napi_ok || !bytesOf(env, argv[7], &end, &endLen))
     return invalid(env);
   if (!(size >= 0 && size <= 9007199254740991.0) || size != (double)(uint64_t)size) return number(env, -1);
+  /* the name's length in UTF-16 units, as JavaScript counts it: a printable ASCII name has as many bytes */
+  size_t units;
+  if (napi_get_value_string_utf16(env, argv[4], NULL, 0, &units) != napi_ok) return invalid(env);
   /* 9 and 10: the text between path and size, size and mtime; 16 digits of size at most; 24 of mtime */
   size_t fixed = startLen + folderLen + 9 + 16 + 10 + 24 + endLen;
-  if ((size_t)at + fixed + 2 > bufLen) return number(env, -1);
-  size_t room = bufLen - (size_t)at - fixed; /* for the name's bytes and the NUL napi writes after them */
+  if ((size_t)at + fixed + units > bufLen) return number(env, -1);
   char *to = buf + at;
   memcpy(to, start, startLen);
   to += startLen;
   memcpy(to, folder, folderLen);
   to += folderLen;
-  /* the name's UTF-8 bytes, in place; one that filled the room may have been cut: declined */
-  if (napi_get_value_string_utf8(env, argv[4], to, room, &nameLen) != napi_ok) return invalid(env);
-  if (nameLen + 1 >= room) return number(env, -1);
+  /*
+   * The name's UTF-8 bytes, in place: at most `units` of them, and the NUL napi writes after them
+   * (where the size's text goes next, within `fixed`). Fewer bytes than units: a character that is
+   * not ASCII (napi writes no part of one), so declined, as are the bytes over 0x7e below.
+   */
+  if (napi_get_value_string_utf8(env, argv[4], to, units + 1, &nameLen) != napi_ok) return invalid(env);
+  if (nameLen != units) return number(env, -1);
   for (size_t i = 0; i < nameLen; i++) {
     unsigned char c = (unsigned char)to[i];
     if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return number(env, -1);

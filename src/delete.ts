@@ -76,7 +76,8 @@ const never = (): boolean => false;
  * takes the same path and stops short of the last look and the unlink. Right before an unlink the
  * file is looked at again (lstat); if it is no longer the same old regular file it is skipped.
  */
-export function sweepCategory(category: Category, dir: string, options: SweepOptions): Promise<CategoryResult> {
+export async function sweepCategory(category: Category, dir: string, options: SweepOptions): Promise<CategoryResult> {
+  // (async: what the sweep's setup throws is a rejection too)
   return new FolderSweep(category, dir, options).run();
 }
 
@@ -205,14 +206,25 @@ class FolderSweep {
         }
       }
     } catch (err) {
-      // (nothing queued starts; what is under way is waited for and reported)
-      this.scan.return();
+      // (nothing queued starts; what is under way is waited for and reported; the folder is
+      // closed first, and the first error is the one thrown, as leaving a for-of loop would)
+      try {
+        this.scan.return();
+      } catch {
+        // the error above is the one reported
+      }
       this.dropQueued();
       await unlinks.drain();
       throw err;
     }
-    // (the folder is closed before anything is awaited, as leaving a for-of loop would)
-    this.scan.return();
+    // (the folder closed before anything is awaited, as leaving a for-of loop would)
+    try {
+      this.scan.return();
+    } catch (err) {
+      this.dropQueued();
+      await unlinks.drain();
+      throw err;
+    }
     // Told to stop: no new deletion starts (those queued in a batch are not); those under way finish.
     // (A log that cannot be written has had its queue run already: mayDelete waits for it.)
     if (stopped || this.shouldStop()) this.dropQueued();
@@ -274,28 +286,34 @@ class FolderSweep {
    * then goes through it all in tailAwaited); else it is done (progress told).
    */
   private tailWaits(): boolean {
-    const { holds, dryRun, log, onProgress, sliceMs } = this.options;
-    if (
-      (holds !== undefined && !dryRun && (this.seen & 255) === 0 && holds.changed()) ||
-      log.backlog() ||
-      (sliceMs !== undefined && (this.seen & 15) === 0 && performance.now() - this.sliceStart >= sliceMs)
-    ) {
-      return true;
-    }
-    if ((this.seen & 1023) === 0) onProgress?.(this.result);
+    if (this.newHolds() !== undefined || this.options.log.backlog() || this.sliceOver()) return true;
+    if ((this.seen & 1023) === 0) this.options.onProgress?.(this.result);
     return false;
   }
 
   /** The tail of a file (see tailWaits), with what it awaits. */
   private async tailAwaited(): Promise<void> {
-    const { holds, dryRun, log, onProgress, sliceMs } = this.options;
-    if (holds !== undefined && !dryRun && (this.seen & 255) === 0 && holds.changed()) await this.adoptHolds(holds);
+    const { log, onProgress } = this.options;
+    const holds = this.newHolds();
+    if (holds !== undefined) await this.adoptHolds(holds);
     if (log.backlog()) await log.drained();
     if ((this.seen & 1023) === 0) onProgress?.(this.result);
-    if (sliceMs !== undefined && (this.seen & 15) === 0 && performance.now() - this.sliceStart >= sliceMs) {
+    if (this.sliceOver()) {
       await yieldToEventLoop();
       this.sliceStart = performance.now();
     }
+  }
+
+  /** A real run's holds, when new ones are to be taken now (every 256 files). */
+  private newHolds(): HoldFollower | undefined {
+    const { holds, dryRun } = this.options;
+    return holds !== undefined && !dryRun && (this.seen & 255) === 0 && holds.changed() ? holds : undefined;
+  }
+
+  /** True once this slice of synchronous work is over (checked every 16 files). */
+  private sliceOver(): boolean {
+    const { sliceMs } = this.options;
+    return sliceMs !== undefined && (this.seen & 15) === 0 && performance.now() - this.sliceStart >= sliceMs;
   }
 
   private fail(record: FailureRecord, msg: string): void {

@@ -14,7 +14,7 @@ import { systemError } from '../../src/scan-failure.js';
 import { ENOENT } from '../../src/scan-native.js';
 import { forgetListings } from '../../src/read-ahead.js';
 import { entriesUpTo } from '../../src/entry-count.js';
-import { loggerLog } from '../../src/sweep-log.js';
+import { type SweepLog, loggerLog } from '../../src/sweep-log.js';
 import { type BatchFile, UnlinkBatches } from '../../src/unlink-batch.js';
 import { threadsNamed } from '../helpers/threads.js';
 import { makeTree, tempDir } from '../helpers/tree.js';
@@ -843,6 +843,30 @@ describe.each(scanners)('scanning a folder that changes (%s)', (scanner) => {
     const result = await realRun(dir, { shouldStop: () => ++calls > 130 });
     expect(result).toMatchObject({ found: 65, deleted: 64, toDelete: 64, skipped: 0, failed: 0 });
     expect(fs.readdirSync(dir)).toHaveLength(200 - 64);
+  });
+
+  it('a real run whose log throws part-way: that error, nothing deleted after it, nothing queued started, the folder closed', async () => {
+    useNative(native);
+    const { dir } = incidents(100);
+    const fds = (): number => fs.readdirSync('/proc/self/fd').length;
+    const before = fds();
+    let lines = 0;
+    // the 10th deleted file's line cannot be written: the sweep must stop there, not go on unlogged
+    const log: SweepLog = {
+      ...loggerLog({ info: () => {}, warn: () => {} }),
+      file: () => {
+        if (++lines === 10) throw new Error('log broke');
+      },
+    };
+    await expect(realRun(dir, { log })).rejects.toThrow('log broke');
+    const left = fs.readdirSync(dir).length;
+    // one at a time (Node's fs): the 10th file's line threw right after its unlink. In batches
+    // (native): the first batch of 64 ran and was reported whole (each of its lines asked for),
+    // the other 36 were queued and not started.
+    expect({ left, lines }).toEqual(native ? { left: 36, lines: 64 } : { left: 90, lines: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(fs.readdirSync(dir)).toHaveLength(left);
+    expect(fds()).toBe(before);
   });
 
   it('a path longer than PATH_MAX: the dry run says what the real run will (a failure, not a file)', () => {

@@ -177,6 +177,20 @@ describe('log lines without pino', () => {
       if (js < 0) declined++;
       else expect(a.toString('latin1', 7, native)).toBe(format.fileLine('cleanup: deleted', `/srv/v/${name}`, size, mtimeText(mtimeMs), i % 3 === 0));
     }
+    // at every place in a buffer up to its end: made, or declined for want of room, at the same
+    // places both ways (names of ASCII, and not, whose UTF-8 bytes outnumber their characters)
+    const small = Buffer.alloc(400);
+    const other = Buffer.alloc(400);
+    for (const name of ['b.mp4', 'x'.repeat(60), 'caf\u00e9.mp4', 'ab\u20ac', '\ud800x', '\u00e9']) {
+      for (let at = 0; at <= small.length; at++) {
+        useNative(true);
+        const native = format.fileLineInto(small, at, 'cleanup: deleted', '/srv/v/', name, 12, 1_700_000_000_000, false);
+        useNative(false);
+        const js = format.fileLineInto(other, at, 'cleanup: deleted', '/srv/v/', name, 12, 1_700_000_000_000, false);
+        expect({ name, at, native }).toEqual({ name, at, native: js });
+        if (js >= 0) expect(small.subarray(at, native).equals(other.subarray(at, js))).toBe(true);
+      }
+    }
     useNative(true);
     now.mockRestore();
     // (both kinds were met: lines made, and lines declined)
