@@ -1,6 +1,6 @@
 import type { CategoryId } from './categories.js';
 import { STOP, STOP_REASON, newControl, requestStop } from './control.js';
-import type { SweepOptions } from './delete.js';
+import type { SweepOptions } from './sweep-options.js';
 import { errorMessage, plainMessage } from './errors.js';
 import { type HoldWatch, watchHolds } from './hold-watch.js';
 import type { DiskPressureOptions, DiskPressureReport } from './pressure.js';

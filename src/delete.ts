@@ -2,64 +2,12 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type Category, nameClassifier } from './categories.js';
 import { errnoCode, errorMessage } from './errors.js';
-import type { Guard, HoldFollower } from './hold-follow.js';
+import { FolderTally } from './folder-tally.js';
+import type { HoldFollower } from './hold-follow.js';
 import { decide, stillDeletable } from './plan.js';
-import { type CategoryResult, type FailureRecord, emptyCategoryResult } from './result.js';
-import { type ScanFailure, type ScannedFile, type Shard, freedBlocks, lookOf, scanFolder } from './scan.js';
-import type { SweepLog } from './sweep-log.js';
-import { Unlinks } from './unlinks.js';
-import { folderPrefix } from './working-dir.js';
-
-export interface SweepOptions {
-  /** Files with an mtime strictly before this (ms since the epoch) are deleted. */
-  readonly cutoff: number;
-  /** When the run started (ms); later mtimes are "future". */
-  readonly startMs: number;
-  readonly dryRun: boolean;
-  /** Where the lines go, and how many deletions may wait for theirs (see SweepLog). */
-  readonly log: SweepLog;
-  /** Only this share of the names (workers sweep one folder together; see scanFolder). */
-  readonly shard?: Shard;
-  /** The working directory is the folder: use bare names (see scanFolder). */
-  readonly fromCwd?: boolean;
-  /** Called for every failure, in order. */
-  readonly onFailure: (failure: FailureRecord) => void;
-  /**
-   * Unlinks in flight at once; 0: one at a time, synchronously. Default: adaptive (synchronous
-   * until unlinks are seen to wait on the disk, then 64 in flight).
-   */
-  readonly concurrency?: number;
-  /**
-   * Longest stretch of synchronous work before yielding to the event loop, in ms. Unset: never
-   * yield for its own sake (the CLI). The built-in cleanup sets it so its host stays responsive.
-   */
-  readonly sliceMs?: number;
-  /** Called now and then with the category's counters so far. */
-  readonly onProgress?: (result: CategoryResult) => void;
-  /**
-   * True once the run must stop (a signal, the host's stop(), a log that cannot be written):
-   * checked before every file, so no new deletion starts after it; unlinks in flight finish.
-   */
-  readonly shouldStop?: () => boolean;
-  /**
-   * The disk-pressure pass (pressure.ts): files older than `notBefore` are the age pass's and are
-   * left alone; files from `boundaryMs` on (the cut's last hour) only while `budget.left` bytes
-   * are still needed; sizes count the space a deletion frees (allocated blocks, nothing for a
-   * file with other links), and lines say `(disk pressure)` with `reason: "disk-pressure"`.
-   */
-  readonly pressure?: { readonly notBefore: number; readonly boundaryMs: number; readonly budget: { left: number } } | undefined;
-  /**
-   * The holds and excludes: an old file they match is kept (`held`), logged once. In a real run
-   * they may change while it sweeps (see hold-follow.ts): before each deletion the sweep checks,
-   * and on a change lets its unlinks in flight finish before it takes the new rules.
-   */
-  readonly holds?: HoldFollower | undefined;
-  /**
-   * Called after a file was planned for deletion and before its last look: the seam where a test
-   * changes the file, as another process could at that moment.
-   */
-  readonly beforeRecheck?: (file: ScannedFile) => void;
-}
+import type { CategoryResult } from './result.js';
+import { type ScanFailure, type ScannedFile, lookOf, scanFolder } from './scan.js';
+import type { SweepOptions } from './sweep-options.js';
 
 /** step's answer when the run is told to stop. */
 const STOPPED = Symbol('stopped');
@@ -82,20 +30,13 @@ export async function sweepCategory(category: Category, dir: string, options: Sw
 }
 
 /**
- * One folder's sweep. A class, not closures made per folder: V8 compiles its methods once for
- * every folder of a run (a function made per folder and called per file had the sweep's compiled
- * code thrown away when the second folder began: compiled 5-8 times in a dry run of 100,000 files).
+ * One folder's sweep: its files, in order, and what it awaits (what it does with each file:
+ * FolderTally). A class, not closures made per folder: V8 compiles its methods once for every
+ * folder of a run (a function made per folder and called per file had the sweep's compiled code
+ * thrown away when the second folder began: compiled 5-8 times in a dry run of 100,000 files).
  */
-class FolderSweep {
-  private readonly result: CategoryResult;
-  private readonly folder: string;
-  /** A file's path is this and its name, as the scan makes it. */
-  private readonly prefix: string;
-  private readonly reason: string | undefined;
-  private readonly deletedMsg: string;
-  private readonly wouldMsg: string;
+class FolderSweep extends FolderTally {
   private readonly shouldStop: () => boolean;
-  private readonly unlinks: Unlinks<ScannedFile>;
   /**
    * A dry run looks at a block of files at a time, in the folder opened (see scanNative); so does
    * a real run whose unlinks go in batches, which look at each file again, by the name its unlink
@@ -103,9 +44,6 @@ class FolderSweep {
    */
   private readonly batchScan: boolean;
   private readonly scan: Generator<ScannedFile | ScanFailure, void, undefined>;
-  // the holds' check for this folder, looked up again when the holds change
-  private guard: Guard | undefined;
-  private heldIn: ((name: string) => string | undefined) | undefined;
   private sliceStart = performance.now();
   private seen = 0;
   /** The file before has its tail still to run (see tailWaits). */
@@ -114,22 +52,11 @@ class FolderSweep {
   constructor(
     category: Category,
     private readonly dir: string,
-    private readonly options: SweepOptions,
+    options: SweepOptions,
   ) {
-    const { dryRun, cutoff, pressure } = options;
-    this.result = emptyCategoryResult(category.id, dir);
-    this.prefix = folderPrefix(dir);
-    this.reason = pressure ? 'disk-pressure' : undefined;
-    this.deletedMsg = pressure ? 'cleanup: deleted (disk pressure)' : 'cleanup: deleted';
-    this.wouldMsg = pressure ? 'cleanup: would delete (disk pressure)' : 'cleanup: would delete (dry run)';
+    super(category, dir, options);
     this.shouldStop = options.shouldStop ?? never;
-    // (batches of unlinks in threads of the native scanner's own: not with the test seam)
-    const batch = dryRun || options.beforeRecheck !== undefined ? undefined : { cutoff, changed: (file: ScannedFile, mtimeMs: number) => this.changed(file, mtimeMs) };
-    this.unlinks = new Unlinks<ScannedFile>(options.concurrency, (file, freed, err) => this.unlinked(file, freed, err), batch);
-    this.guard = options.holds?.guard;
-    this.heldIn = this.guard?.inFolder(category.folder);
-    this.folder = category.folder;
-    this.batchScan = dryRun || this.unlinks.checksAgain;
+    this.batchScan = options.dryRun || this.unlinks.checksAgain;
     this.scan = scanFolder(dir, nameClassifier(category), { fromCwd: options.fromCwd, shard: options.shard, batch: this.batchScan });
   }
 
@@ -314,100 +241,5 @@ class FolderSweep {
   private sliceOver(): boolean {
     const { sliceMs } = this.options;
     return sliceMs !== undefined && (this.seen & 15) === 0 && performance.now() - this.sliceStart >= sliceMs;
-  }
-
-  private fail(record: FailureRecord, msg: string): void {
-    this.result.failed++;
-    this.options.log.warn({ path: record.path, code: record.code, err: record.message }, msg);
-    this.options.onFailure(record);
-  }
-
-  /** What deleting the file frees: for disk pressure, its blocks; else its size. Nothing while other links remain. */
-  private frees(look: { size: number; blocks: number; nlink: number }): number {
-    return this.options.pressure ? freedBlocks(look) : look.nlink > 1 ? 0 : look.size;
-  }
-
-  /** A file chosen and changed since: kept, as the last look keeps it. */
-  private changed(file: ScannedFile, mtimeMs: number): void {
-    this.left(mtimeMs);
-    this.result.skipped++;
-    this.options.log.warn({ path: file.path, reason: 'changed' }, 'cleanup: skipped, file changed since the scan');
-  }
-
-  /** An unlink's outcome. */
-  private unlinked(file: ScannedFile, freed: number, err: NodeJS.ErrnoException | null): void {
-    const { result, options } = this;
-    if (!err) {
-      result.deleted++;
-      result.bytesFreed += freed;
-      options.log.file(this.deletedMsg, this.prefix, file.name, file.size, file.mtimeMs, false, true, this.reason);
-    } else if (err.code === 'ENOENT') {
-      result.skipped++;
-      options.log.info({ path: file.path, reason: 'gone' }, 'cleanup: skipped, already gone');
-    } else {
-      this.left(file.mtimeMs);
-      this.fail({ path: file.path, code: err.code ?? 'EUNKNOWN', message: err.message }, 'cleanup: could not delete file');
-    }
-  }
-
-  /** Waits until one more deletion may start; false: the log cannot be written, stop deleting. */
-  private async mayDelete(): Promise<boolean> {
-    const { log } = this.options;
-    while (log.room() - this.unlinks.inFlight <= 0) {
-      if (this.unlinks.inFlight > 0) await this.unlinks.settled();
-      else if ((await log.makeRoom()) === 'stop') return false;
-    }
-    return true;
-  }
-
-  /** A file that stays in the folder (young, held, skipped, failed; every file of a dry run). */
-  private left(mtimeMs: number): void {
-    const oldest = this.result.oldestMtimeMs;
-    if (oldest === null || mtimeMs < oldest) this.result.oldestMtimeMs = mtimeMs;
-  }
-
-  /** True (and the file counted and logged) when a hold keeps it. */
-  private isHeld(follower: HoldFollower, file: ScannedFile): boolean {
-    if (follower.guard !== this.guard) {
-      this.guard = follower.guard;
-      this.heldIn = this.guard.inFolder(this.folder);
-    }
-    const hold = (this.heldIn as (name: string) => string | undefined)(file.name);
-    if (hold === undefined) return false;
-    this.left(file.mtimeMs);
-    this.result.held++;
-    this.result.bytesHeld += file.size;
-    this.options.log.info({ path: file.path, hold }, 'cleanup: kept (on hold)');
-    return true;
-  }
-
-  /**
-   * Takes the new holds. No unlink under way is left once they are acknowledged; the files queued
-   * in a batch and not started are taken back, and those the new holds keep are kept.
-   */
-  private async adoptHolds(follower: HoldFollower): Promise<void> {
-    const queued = this.unlinks.takeQueued();
-    await this.unlinks.drain();
-    follower.adopt();
-    for (const { file, freed } of queued) {
-      if (this.isHeld(follower, file)) this.notToDelete(freed);
-      else this.unlinks.unlink(file, freed);
-    }
-  }
-
-  /** A file counted as to delete, taken back from the queue before its unlink started. */
-  private notToDelete(freed: number): void {
-    this.result.toDelete--;
-    this.result.bytesToDelete -= freed;
-    const pressure = this.options.pressure;
-    if (pressure) pressure.budget.left += freed;
-  }
-
-  /** Files queued and not started when the run stops: not deleted, so not counted as to delete. */
-  private dropQueued(): void {
-    for (const { file, freed } of this.unlinks.takeQueued()) {
-      this.notToDelete(freed);
-      this.left(file.mtimeMs);
-    }
   }
 }

@@ -10,7 +10,8 @@
 import path from 'node:path';
 import { AgeHistogram, HOUR_MS } from './age-histogram.js';
 import { type CategoryId, categoryById, nameClassifier } from './categories.js';
-import { type SweepOptions, sweepCategory } from './delete.js';
+import { sweepCategory } from './delete.js';
+import type { SweepOptions } from './sweep-options.js';
 import type { HoldFollower } from './hold-follow.js';
 import { fileSystemsOf, freeBytes } from './mounts.js';
 import { MS_PER_DAY } from './plan.js';
