@@ -468,6 +468,37 @@ describe.skipIf(NATIVE_OFF)('the native scanner (skipped with VIGINT_CLEANUP_NAT
     }
   });
 
+  it('keeps the names of a folder whose size and first names say it ends below the line, and no others (read-ahead)', (ctx) => {
+    const native = nativeScanner();
+    if (native === undefined) throw new Error('not built');
+    const name = (i: number): string => `offline_incident_${String(i).padStart(8, '0')}.txt`;
+    // 1,500 files in a folder made for them; 1,500 left of 3,000 in one that held them all
+    const fresh = tempDir('fresh-');
+    const emptied = tempDir('emptied-');
+    for (let i = 0; i < 3000; i++) {
+      if (i < 1500) fs.writeFileSync(path.join(fresh, name(i)), '');
+      fs.writeFileSync(path.join(emptied, name(i)), '');
+    }
+    for (let i = 0; i < 3000; i += 2) fs.rmSync(path.join(emptied, name(i)));
+    const sizes = [fresh, emptied].map((d) => fs.statSync(d).size);
+    if ((sizes[1] as number) <= (sizes[0] as number)) ctx.skip('this file system shrinks a folder emptied (not ext4): nothing to test');
+    // (the rule of 96 bytes an entry alone would keep both: each is under 2,000 x 96 bytes)
+    expect(Math.max(...sizes)).toBeLessThan(2000 * 96);
+    const read = vi.spyOn(native, 'read');
+    try {
+      for (const [dir, kept] of [[fresh, true], [emptied, false]] as const) {
+        expect(entriesUpTo([dir], 2000, { keep: true })).toBe(1500); // read to its end, below the limit
+        read.mockClear();
+        expect(scan(dir, true, { batch: true })).toHaveLength(1500);
+        // kept: the scan took the names; else it read the folder itself
+        expect({ dir, read: read.mock.calls.length > 0 }).toEqual({ dir, read: !kept });
+      }
+    } finally {
+      read.mockRestore();
+      forgetListings();
+    }
+  });
+
   it("shares a folder as Node's scan does: each name in exactly one share, the same one", () => {
     const dir = oddFolder();
     const all = byName(scan(dir, true)).map((f) => f.path);
