@@ -1,5 +1,5 @@
 import type { CategoryId } from './categories.js';
-import { STOP, STOP_REASON, newControl, requestStop } from './control.js';
+import { STOP, STOP_REASON, newControl, requestStop, stopAsked } from './control.js';
 import type { SweepOptions } from './sweep-options.js';
 import { errorMessage, plainMessage } from './errors.js';
 import { type HoldWatch, watchHolds } from './hold-watch.js';
@@ -124,7 +124,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
     const pass: RunPass = { options, workers, control, cutoff, startMs, onFailure, holds: holds.broadcast };
     const categories = workers > 0 ? await sweepParallel(pass) : await sweepHere(pass);
     let diskPressure: DiskPressureReport | null = null;
-    if (options.diskPressure && !(Atomics.load(control, STOP) !== 0)) {
+    if (options.diskPressure && !stopAsked(control)) {
       const relieved = await pressurePass(pass, options.diskPressure);
       addPressure(categories, relieved.results);
       diskPressure = relieved.report;

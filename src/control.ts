@@ -25,6 +25,11 @@ export const deletionsSlot = (worker: number): number => ACK + PER_WORKER * work
 export const batchesSlot = (worker: number): number => ACK + PER_WORKER * worker + 1;
 export const holdsSlot = (worker: number): number => ACK + PER_WORKER * worker + 2;
 
+/** True once a thread asked the run to stop (requestStop). */
+export function stopAsked(control: Control): boolean {
+  return Atomics.load(control, STOP) !== STOP_REASON.none;
+}
+
 /** Asks every thread to stop (the first reason given stays), and wakes those that wait. */
 export function requestStop(control: Control, reason: number): void {
   Atomics.compareExchange(control, STOP, STOP_REASON.none, reason);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type CategoryId, categoryById } from './categories.js';
-import { STOP, STOP_REASON, newControl, requestStop } from './control.js';
+import { STOP_REASON, newControl, requestStop, stopAsked } from './control.js';
 import { compileGuard } from './guard.js';
 import { type CategoryStatus, type StorageFigures, emptyFigures, measureFolder, mergeFigures } from './figures.js';
 import { HoldsBroadcast } from './hold-follow.js';
@@ -76,7 +76,7 @@ export async function collectStatus(options: StatusOptions): Promise<StatusResul
   const stop = (): void => requestStop(control, STOP_REASON.interrupted);
   options.signal?.addEventListener('abort', stop);
   if (options.signal?.aborted) stop();
-  const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;
+  const shouldStop = (): boolean => stopAsked(control);
   // Held files are counted apart (a hold file that cannot be read: a usage error, exit 2).
   const rules = { holds: loadHolds(options.baseDir).map((h) => ({ pattern: h.pattern, until: h.until })), excludes: [] };
   const guard = compileGuard(rules, startMs);

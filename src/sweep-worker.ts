@@ -8,7 +8,7 @@ import path from 'node:path';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { type CategoryId, categoryById } from './categories.js';
 import type { LogLevel } from './config.js';
-import { STOP } from './control.js';
+import { stopAsked } from './control.js';
 import { sweepCategory } from './delete.js';
 import { compileGuard } from './guard.js';
 import { type HoldRules, NO_FOLLOWER } from './hold-follow.js';
@@ -72,7 +72,7 @@ function serve(task: WorkerTask, port: MessagePort): void {
   useNative(task.native);
   const control = new Int32Array(task.control);
   const log = new WorkerLog(task, control, port);
-  const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;
+  const shouldStop = (): boolean => stopAsked(control);
   const holds = task.holds && new PortFollower(task.holds.rules, compileGuard, task.startMs, task.holds.port, control, task.index, task.holds.generation);
   let lastProgress = 0;
   port.on('message', (command: WorkerCommand) => {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { type CategoryId, categoryById } from './categories.js';
 import type { CleanupOptions } from './cleanup.js';
-import { type Control, STOP, STOP_REASON, requestStop } from './control.js';
+import { type Control, STOP_REASON, requestStop, stopAsked } from './control.js';
 import { sweepCategory } from './delete.js';
 import type { HoldsBroadcast } from './hold-follow.js';
 import type { DiskPressureOptions, PressurePass } from './pressure.js';
@@ -60,7 +60,7 @@ export async function sweepHere({ options, control, cutoff, startMs, onFailure, 
   const home = options.chdir === true ? process.cwd() : undefined;
   // (made once for every folder: a function made per folder, called per file, has V8 throw away
   // the sweep's compiled code when the second folder starts)
-  const shouldStop = (): boolean => Atomics.load(control, STOP) !== 0;
+  const shouldStop = (): boolean => stopAsked(control);
   const onProgress = options.onProgress;
   const progress = onProgress && ((soFar: CategoryResult): void => onProgress(soFar.id, soFar));
   try {
@@ -148,7 +148,7 @@ export async function pressurePass(pass: RunPass, diskPressure: DiskPressureOpti
     ageCutoff: cutoff,
     log: threadLog(options),
     holds: holds.local(),
-    shouldStop: () => Atomics.load(control, STOP) !== 0,
+    shouldStop: () => stopAsked(control),
     onFailure,
     sliceMs: options.sliceMs,
   });

@@ -4,7 +4,7 @@
  * their lines written, and whether to stop.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { type Control, STOP, batchesSlot, deletionsSlot } from './control.js';
+import { type Control, batchesSlot, deletionsSlot, stopAsked } from './control.js';
 import { LineFormat, type SweepLevel, mtimeText } from './log-line.js';
 import { type SweepLog, fileFields } from './sweep-log.js';
 import type { LogRecord, WorkerMessage, WorkerTask } from './sweep-worker.js';
@@ -111,7 +111,7 @@ export class WorkerLog implements SweepLog {
   private waitUntil(slot: number, ok: () => boolean): 'go' | 'stop' {
     let told = false;
     for (;;) {
-      if (Atomics.load(this.control, STOP) !== 0) return 'stop';
+      if (stopAsked(this.control)) return 'stop';
       const seen = Atomics.load(this.control, slot);
       if (ok()) return 'go';
       if (!told) {
