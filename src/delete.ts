@@ -64,6 +64,8 @@ class FolderSweep extends FolderTally {
     const { options, unlinks, result } = this;
     const { holds, pressure, cutoff } = options;
     let stopped = false;
+    /** What ends the sweep, if something throws: the first error (as leaving a for-of loop keeps it). */
+    let error: { readonly cause: unknown } | undefined;
     try {
       for (;;) {
         const got = this.step();
@@ -103,11 +105,11 @@ class FolderSweep extends FolderTally {
           if (this.isHeld(holds, item)) continue;
         }
         result.toDelete++;
-        result.bytesToDelete += this.frees(item);
+        const bytes = this.frees(item);
+        result.bytesToDelete += bytes;
         if (fresh) {
-          const freed = this.frees(item);
-          if (pressure) pressure.budget.left -= freed;
-          unlinks.unlink(item, freed);
+          if (pressure) pressure.budget.left -= bytes;
+          unlinks.unlink(item, bytes);
           while (unlinks.full()) await unlinks.settled();
           continue;
         }
@@ -133,24 +135,19 @@ class FolderSweep extends FolderTally {
         }
       }
     } catch (err) {
-      // (nothing queued starts; what is under way is waited for and reported; the folder is
-      // closed first, and the first error is the one thrown, as leaving a for-of loop would)
-      try {
-        this.scan.return();
-      } catch {
-        // the error above is the one reported
-      }
-      this.dropQueued();
-      await unlinks.drain();
-      throw err;
+      error = { cause: err };
     }
     // (the folder closed before anything is awaited, as leaving a for-of loop would)
     try {
       this.scan.return();
     } catch (err) {
+      error ??= { cause: err };
+    }
+    if (error !== undefined) {
+      // (nothing queued starts; what is under way is waited for and reported)
       this.dropQueued();
       await unlinks.drain();
-      throw err;
+      throw error.cause;
     }
     // Told to stop: no new deletion starts (those queued in a batch are not); those under way finish.
     // (A log that cannot be written has had its queue run already: mayDelete waits for it.)
