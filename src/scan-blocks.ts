@@ -36,7 +36,7 @@ export function newBlock(): Block {
 }
 
 /** Marks the entries of a block read that are looked at (see sortBlock). */
-export function sort(b: Block, count: number, classify: (name: string) => FileKind | undefined): void {
+function sort(b: Block, count: number, classify: (name: string) => FileKind | undefined): void {
   sortBlock(b.names, b.types, b.ends, count, classify, b.marks, b.kinds, b.shown);
 }
 
@@ -64,8 +64,15 @@ export class Blocks {
     this.native.lstatWait(this.folder);
   }
 
-  /** The next block's entries into `into`: how many, 0 at the end, or -errno. */
+  /** The next block's entries into `into`, sorted (sort): how many, 0 at the end, or -errno. */
   read(into: Block): number {
+    const count = this.copy(into);
+    if (count > 0) sort(into, count, this.classify);
+    return count;
+  }
+
+  /** The next block's entries into `into`, as read. */
+  private copy(into: Block): number {
     const { listed, shard } = this;
     if (listed === undefined) return this.native.read(this.folder, into.names, into.types, into.ends, shard?.from ?? 0, shard?.to ?? 1, shard?.count ?? 1);
     const block = listed[this.taken];

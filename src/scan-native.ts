@@ -9,7 +9,7 @@ import type { FileKind } from './categories.js';
 import type { NativeScanner } from './native-scan.js';
 import { escapeRawName } from './raw-names.js';
 import { type Listing, takeListing } from './read-ahead.js';
-import { type Block, Blocks, newBlock, sort } from './scan-blocks.js';
+import { type Block, Blocks, newBlock } from './scan-blocks.js';
 import type { ScanFailure, ScannedFile, Shard } from './scan.js';
 import { danglingLink, failure, nodeLook, systemError } from './scan-failure.js';
 import { PATH_MAX, folderPrefix } from './working-dir.js';
@@ -25,6 +25,9 @@ export const ENOENT = -os.constants.errno.ENOENT;
  */
 class Files {
   private readonly prefix: string;
+  /** The folder's path as bytes, and a buffer that starts with it (a real run's looks; none from the working directory). */
+  private readonly head: Buffer | undefined;
+  private readonly whole: Buffer | undefined;
   /** The look at one file (see next): a real run's, or a path too long for a dry run's block look. */
   private readonly one = new Float64Array(8);
   /** The block whose files are given, and how many entries it has (0: the end; < 0: -errno). */
@@ -46,20 +49,20 @@ class Files {
       readonly dir: string;
       readonly fromCwd: boolean;
       readonly batch: boolean;
-      readonly classify: (name: string) => FileKind | undefined;
-      /** The folder's path as bytes, and a buffer starting with it: a real run's looks name files so (see native/scan.c, lstat). */
-      readonly head: Buffer | undefined;
-      readonly whole: Buffer | undefined;
     },
   ) {
     this.prefix = folderPrefix(at.dir);
+    // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
+    // folder's path and the name, in `whole`, or the bare name from the working directory.
+    this.head = at.fromCwd ? undefined : Buffer.from(this.prefix);
+    this.whole = this.head && Buffer.allocUnsafe(this.head.length + 4096);
+    this.head?.copy(this.whole as Buffer);
     const first = blocks.lookahead !== undefined ? blocks.looked() : undefined;
     if (first !== undefined) {
       [this.cur, this.count] = first;
     } else {
       this.cur = newBlock();
       this.count = blocks.lookahead !== undefined ? 0 : blocks.read(this.cur);
-      if (this.count > 0) sort(this.cur, this.count, at.classify);
     }
     this.other = at.batch && blocks.lookahead === undefined ? newBlock() : undefined;
     if (this.other !== undefined && this.count > 0) blocks.lookStart(this.cur, this.count);
@@ -67,7 +70,8 @@ class Files {
 
   /** The next file (or what could not be read), or undefined at the folder's end. */
   next(): ScannedFile | ScanFailure | undefined {
-    const { native, fromCwd, batch, head, whole } = this.at;
+    const { native, fromCwd, batch } = this.at;
+    const { head, whole } = this;
     for (;;) {
       // (both tests made for every file: V8 compiles them with what it saw, and the end of the
       // folder, met once, costs no deoptimization)
@@ -153,7 +157,6 @@ class Files {
     if (other === undefined) return;
     const { blocks } = this;
     this.otherCount = blocks.read(other);
-    if (this.otherCount > 0) sort(other, this.otherCount, this.at.classify);
     blocks.waitLooks();
     if (this.otherCount > 0) blocks.lookStart(other, this.otherCount);
   }
@@ -170,7 +173,6 @@ class Files {
       else [this.cur, this.count] = next;
     } else if (this.other === undefined) {
       this.count = blocks.read(this.cur);
-      if (this.count > 0) sort(this.cur, this.count, this.at.classify);
     } else {
       [this.cur, this.other] = [this.other, this.cur];
       this.count = this.otherCount;
@@ -203,12 +205,6 @@ export function* scanNative(
   }
   let listing: Listing | undefined;
   try {
-    const prefix = folderPrefix(dir);
-    // A real run's look at a file names it as its unlink will (see native/scan.c, lstat): the
-    // folder's path and the name, in `whole`, or the bare name from the working directory.
-    const head = fromCwd ? undefined : Buffer.from(prefix);
-    const whole = head && Buffer.allocUnsafe(head.length + 4096);
-    head?.copy(whole as Buffer);
     if (!fromCwd) {
       // listed but not searchable (mode r--): one failure of the folder, as with Node's fs
       try {
@@ -225,7 +221,7 @@ export function* scanNative(
     const lookahead = batch ? listing?.ahead : undefined;
     // (a scan that looks at each file right before its unlink has no use for them)
     if (!batch && listing?.ahead !== undefined) native.aheadEnd(listing.ahead);
-    const files = new Files(new Blocks(native, folder, dir, shard, classify, listed, lookahead), { native, dir, fromCwd, batch, classify, head, whole });
+    const files = new Files(new Blocks(native, folder, dir, shard, classify, listed, lookahead), { native, dir, fromCwd, batch });
     for (let file = files.next(); file !== undefined; file = files.next()) yield file;
   } finally {
     if (listing?.ahead !== undefined) native.aheadEnd(listing.ahead);
